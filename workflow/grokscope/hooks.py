@@ -1,0 +1,86 @@
+"""Named activations, in the style of TransformerLens's ``hook_points.py``.
+
+Every activation a model computes passes through a :class:`HookPoint`, an identity module. Its
+name is its path in the module tree (``blocks.0.mlp.hook_post``), so a name is stable for as
+long as the architecture is, and analyses ask for activations by name instead of reaching into
+a forward pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+
+import torch
+from torch import nn
+
+# A forward hook sees the activation and its hook's name; returning a tensor replaces it.
+HookFn = Callable[[torch.Tensor, str], torch.Tensor | None]
+
+
+class HookPoint(nn.Module):
+    """Identity module that marks an activation. Costs nothing when no hook is attached."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+
+class HookedModule(nn.Module):
+    """Base class of every grokscope model: named hook points plus cache/ablation calls.
+
+    Subclasses define ``forward(pairs)`` with ``pairs`` of shape ``(batch, 2)`` (int64
+    elements ``a, b``) returning logits ``(batch, order)``, and the class attribute
+    ``neuron_hook``: the name of the hidden (post-nonlinearity) layer analyses study.
+    """
+
+    neuron_hook: str = ""
+
+    @property
+    def hook_points(self) -> dict[str, HookPoint]:
+        """Every hook point by name, in forward order."""
+        return {name: m for name, m in self.named_modules() if isinstance(m, HookPoint)}
+
+    @contextmanager
+    def hooks(self, fwd_hooks: Iterable[tuple[str, HookFn]]):
+        """Attach ``(name, fn)`` forward hooks for the duration of the ``with`` block."""
+        points = self.hook_points
+        handles = []
+        try:
+            for name, fn in fwd_hooks:
+                if name not in points:
+                    raise KeyError(f"no hook point {name!r}; have {list(points)}")
+                handles.append(
+                    points[name].register_forward_hook(
+                        lambda _m, _inp, out, fn=fn, name=name: fn(out, name)
+                    )
+                )
+            yield self
+        finally:
+            for handle in handles:
+                handle.remove()
+
+    def run_with_hooks(
+        self, pairs: torch.Tensor, fwd_hooks: Iterable[tuple[str, HookFn]]
+    ) -> torch.Tensor:
+        """Forward pass with hooks that may read or replace activations; returns logits."""
+        with self.hooks(fwd_hooks):
+            return self(pairs)
+
+    def run_with_cache(
+        self, pairs: torch.Tensor, names: Iterable[str] | None = None
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Forward pass returning ``(logits, cache)``; ``cache[name]`` is that activation.
+
+        Args:
+            pairs: ``(batch, 2)`` int64 inputs.
+            names: hook names to keep (default: all of them).
+        """
+        cache: dict[str, torch.Tensor] = {}
+
+        def keep(x: torch.Tensor, name: str) -> None:
+            cache[name] = x.detach()
+
+        wanted = list(self.hook_points) if names is None else list(names)
+        with torch.no_grad():
+            logits = self.run_with_hooks(pairs, [(name, keep) for name in wanted])
+        return logits, cache

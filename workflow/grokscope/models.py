@@ -1,0 +1,235 @@
+"""The three architectures, with TransformerLens-style hook and parameter names.
+
+All models take ``pairs`` of shape ``(batch, 2)`` (elements ``a, b`` of a group of order
+``order``) and return logits ``(batch, order)`` over ``c = a ∘ b``. Parameters are drawn from
+a private ``torch.Generator`` seeded explicitly, in the same order and scale as the source
+notebooks, so a seed reproduces the notebook's initialisation on the CPU.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from grokscope.hooks import HookedModule, HookPoint
+
+MODEL_KINDS = ("bilinear", "mlp", "transformer")
+
+
+def _randn(gen: torch.Generator, *shape: int, scale: float) -> nn.Parameter:
+    return nn.Parameter(torch.randn(*shape, generator=gen) * scale)
+
+
+class BilinearNet(HookedModule):
+    """Seed ``000``'s BilinearNet: logits = (W_E_a[a] * W_E_b[b]) @ W_U. No nonlinearity."""
+
+    neuron_hook = "hook_product"
+
+    def __init__(self, order: int, embed_dim: int, seed: int) -> None:
+        super().__init__()
+        gen = torch.Generator().manual_seed(seed)
+        s = 1 / math.sqrt(embed_dim)
+        # The notebook divides by sqrt(embed_dim) for all three, in this order.
+        self.W_E_a = _randn(gen, order, embed_dim, scale=s)
+        self.W_E_b = _randn(gen, order, embed_dim, scale=s)
+        self.W_U = _randn(gen, embed_dim, order, scale=s)
+        self.hook_embed_a = HookPoint()
+        self.hook_embed_b = HookPoint()
+        self.hook_product = HookPoint()
+        self.hook_logits = HookPoint()
+
+    def forward(self, pairs: torch.Tensor) -> torch.Tensor:
+        # index via F.embedding: same values as W[idx], much faster backward on CPU.
+        x = self.hook_embed_a(F.embedding(pairs[:, 0], self.W_E_a))  # (batch, embed_dim)
+        y = self.hook_embed_b(F.embedding(pairs[:, 1], self.W_E_b))  # (batch, embed_dim)
+        product = self.hook_product(x * y)  # (batch, embed_dim)
+        return self.hook_logits(product @ self.W_U)  # (batch, order)
+
+
+class MLP(nn.Module):
+    """Hidden layer of :class:`OneLayerMLP`: ReLU(embed @ W), no bias (as in the notebook)."""
+
+    def __init__(self, gen: torch.Generator, d_in: int, hidden_dim: int) -> None:
+        super().__init__()
+        self.W = _randn(gen, d_in, hidden_dim, scale=1 / math.sqrt(d_in))
+        self.hook_pre = HookPoint()
+        self.hook_post = HookPoint()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.hook_post(F.relu(self.hook_pre(x @ self.W)))  # (batch, hidden_dim)
+
+
+class OneLayerMLP(HookedModule):
+    """Seed ``000``'s OneLayerMLP: ReLU(concat(W_E_a[a], W_E_b[b]) @ W) @ W_U."""
+
+    neuron_hook = "mlp.hook_post"
+
+    def __init__(self, order: int, embed_dim: int, hidden_dim: int, seed: int) -> None:
+        super().__init__()
+        gen = torch.Generator().manual_seed(seed)
+        s = 1 / math.sqrt(embed_dim)
+        self.W_E_a = _randn(gen, order, embed_dim, scale=s)
+        self.W_E_b = _randn(gen, order, embed_dim, scale=s)
+        self.mlp = MLP(gen, 2 * embed_dim, hidden_dim)
+        self.W_U = _randn(gen, hidden_dim, order, scale=1 / math.sqrt(hidden_dim))
+        self.hook_embed_a = HookPoint()
+        self.hook_embed_b = HookPoint()
+        self.hook_embed = HookPoint()
+        self.hook_logits = HookPoint()
+
+    def forward(self, pairs: torch.Tensor) -> torch.Tensor:
+        x = self.hook_embed_a(F.embedding(pairs[:, 0], self.W_E_a))  # (batch, embed_dim)
+        y = self.hook_embed_b(F.embedding(pairs[:, 1], self.W_E_b))  # (batch, embed_dim)
+        embed = self.hook_embed(torch.cat([x, y], dim=1))  # (batch, 2 * embed_dim)
+        hidden = self.mlp(embed)  # (batch, hidden_dim)
+        return self.hook_logits(hidden @ self.W_U)  # (batch, order)
+
+
+# --- the published 1-layer transformer -----------------------------------------------------
+
+
+class Embed(nn.Module):
+    def __init__(self, gen: torch.Generator, d_vocab: int, d_model: int) -> None:
+        super().__init__()
+        self.W_E = _randn(gen, d_vocab, d_model, scale=1 / math.sqrt(d_model))
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return F.embedding(tokens, self.W_E)  # (batch, pos, d_model)
+
+
+class PosEmbed(nn.Module):
+    def __init__(self, gen: torch.Generator, n_ctx: int, d_model: int) -> None:
+        super().__init__()
+        self.W_pos = _randn(gen, n_ctx, d_model, scale=1 / math.sqrt(d_model))
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.W_pos[: tokens.shape[1]].expand(tokens.shape[0], -1, -1)  # (batch, pos, d_model)
+
+
+class Attention(nn.Module):
+    """Causal multi-head attention without biases, scores scaled by 1/sqrt(d_head)."""
+
+    def __init__(
+        self, gen: torch.Generator, d_model: int, n_heads: int, d_head: int, n_ctx: int
+    ) -> None:
+        super().__init__()
+        s = 1 / math.sqrt(d_model)
+        self.W_K = _randn(gen, n_heads, d_model, d_head, scale=s)
+        self.W_Q = _randn(gen, n_heads, d_model, d_head, scale=s)
+        self.W_V = _randn(gen, n_heads, d_model, d_head, scale=s)
+        self.W_O = _randn(gen, n_heads, d_head, d_model, scale=s)
+        self.register_buffer("mask", torch.tril(torch.ones(n_ctx, n_ctx, dtype=torch.bool)))
+        self.d_head = d_head
+        for name in ("q", "k", "v", "attn_scores", "pattern", "z"):
+            setattr(self, f"hook_{name}", HookPoint())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        q = self.hook_q(torch.einsum("bpd,hde->bphe", x, self.W_Q))  # (batch, pos, head, d_head)
+        k = self.hook_k(torch.einsum("bpd,hde->bphe", x, self.W_K))  # (batch, pos, head, d_head)
+        v = self.hook_v(torch.einsum("bpd,hde->bphe", x, self.W_V))  # (batch, pos, head, d_head)
+        scores = torch.einsum("bqhe,bkhe->bhqk", q, k) / math.sqrt(self.d_head)
+        n = x.shape[1]
+        scores = self.hook_attn_scores(scores.masked_fill(~self.mask[:n, :n], float("-inf")))
+        pattern = self.hook_pattern(scores.softmax(dim=-1))  # (batch, head, q_pos, k_pos)
+        z = self.hook_z(torch.einsum("bhqk,bkhe->bqhe", pattern, v))  # (batch, pos, head, d_head)
+        return torch.einsum("bqhe,hed->bqd", z, self.W_O)  # (batch, pos, d_model)
+
+
+class TransformerMLP(nn.Module):
+    def __init__(self, gen: torch.Generator, d_model: int, d_mlp: int) -> None:
+        super().__init__()
+        s = 1 / math.sqrt(d_model)
+        self.W_in = _randn(gen, d_model, d_mlp, scale=s)
+        self.b_in = nn.Parameter(torch.zeros(d_mlp))
+        self.W_out = _randn(gen, d_mlp, d_model, scale=s)
+        self.b_out = nn.Parameter(torch.zeros(d_model))
+        self.hook_pre = HookPoint()
+        self.hook_post = HookPoint()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pre = self.hook_pre(x @ self.W_in + self.b_in)  # (batch, pos, d_mlp)
+        return self.hook_post(F.relu(pre)) @ self.W_out + self.b_out  # (batch, pos, d_model)
+
+
+class TransformerBlock(nn.Module):
+    def __init__(
+        self, gen: torch.Generator, d_model: int, n_heads: int, d_head: int, d_mlp: int, n_ctx: int
+    ) -> None:
+        super().__init__()
+        self.attn = Attention(gen, d_model, n_heads, d_head, n_ctx)
+        self.mlp = TransformerMLP(gen, d_model, d_mlp)
+        for name in ("resid_pre", "attn_out", "resid_mid", "mlp_out", "resid_post"):
+            setattr(self, f"hook_{name}", HookPoint())
+
+    def forward(self, resid: torch.Tensor) -> torch.Tensor:
+        resid = self.hook_resid_pre(resid)  # (batch, pos, d_model)
+        resid = self.hook_resid_mid(resid + self.hook_attn_out(self.attn(resid)))
+        return self.hook_resid_post(resid + self.hook_mlp_out(self.mlp(resid)))
+
+
+class Unembed(nn.Module):
+    def __init__(self, gen: torch.Generator, d_model: int, d_vocab_out: int) -> None:
+        super().__init__()
+        self.W_U = _randn(gen, d_model, d_vocab_out, scale=1 / math.sqrt(d_vocab_out))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x @ self.W_U
+
+
+class Transformer(HookedModule):
+    """The published 1-layer, attention + ReLU MLP, no-LayerNorm transformer.
+
+    Input tokens are ``(a, b, '=')`` with ``'=' = order``; logits are read at the last
+    position. Parameter layouts follow TransformerLens (``W_Q: (head, d_model, d_head)``).
+    """
+
+    neuron_hook = "blocks.0.mlp.hook_post"
+
+    def __init__(
+        self,
+        order: int,
+        d_model: int,
+        n_heads: int,
+        d_head: int,
+        d_mlp: int,
+        seed: int,
+        n_layers: int = 1,
+    ) -> None:
+        super().__init__()
+        gen = torch.Generator().manual_seed(seed)
+        self.order = order
+        self.embed = Embed(gen, order + 1, d_model)
+        self.pos_embed = PosEmbed(gen, 3, d_model)
+        self.blocks = nn.ModuleList(
+            TransformerBlock(gen, d_model, n_heads, d_head, d_mlp, n_ctx=3) for _ in range(n_layers)
+        )
+        self.unembed = Unembed(gen, d_model, order)
+        self.hook_embed = HookPoint()
+        self.hook_pos_embed = HookPoint()
+        self.hook_logits = HookPoint()
+
+    def forward(self, pairs: torch.Tensor) -> torch.Tensor:
+        equals = torch.full_like(pairs[:, :1], self.order)
+        tokens = torch.cat([pairs, equals], dim=1)  # (batch, 3)
+        resid = self.hook_embed(self.embed(tokens)) + self.hook_pos_embed(self.pos_embed(tokens))
+        for block in self.blocks:
+            resid = block(resid)  # (batch, 3, d_model)
+        return self.hook_logits(self.unembed(resid[:, -1]))  # (batch, order)
+
+
+def build_model(spec: dict[str, Any], order: int, seed: int) -> HookedModule:
+    """Model from its params block, e.g. ``{"kind": "mlp", "embed_dim": 32, "hidden_dim": 128}``."""
+    kind = spec["kind"]
+    if kind == "bilinear":
+        return BilinearNet(order, spec["embed_dim"], seed)
+    if kind == "mlp":
+        return OneLayerMLP(order, spec["embed_dim"], spec["hidden_dim"], seed)
+    if kind == "transformer":
+        return Transformer(
+            order, spec["d_model"], spec["n_heads"], spec["d_head"], spec["d_mlp"], seed
+        )
+    raise ValueError(f"unknown model kind {kind!r}; choose one of {MODEL_KINDS}")

@@ -1,0 +1,139 @@
+"""Reading and validating the files in ``params/``.
+
+Every check runs before any job, and every failure is one :class:`ParamsError` whose message
+is a single line naming the file and the field, e.g.
+``params/experiments/mlp_d53.yaml: data.frac_train: 1.5 is not less than 1``.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from grokscope.groups import group_order
+
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+# Refuse work whose rough working set exceeds this share of physical memory.
+MEMORY_SHARE = 0.5
+
+
+class ParamsError(ValueError):
+    """A params file is malformed; ``str(err)`` is one line naming file and field."""
+
+
+@cache
+def _schema(kind: str) -> dict[str, Any]:
+    with open(SCHEMA_DIR / f"{kind}.schema.yaml") as f:
+        return yaml.safe_load(f)
+
+
+def read_yaml(path: str | Path) -> Any:
+    """Parse a YAML file; a missing file or a syntax error is a one-line ParamsError."""
+    try:
+        with open(path) as f:
+            return yaml.safe_load(f)
+    except FileNotFoundError:
+        raise ParamsError(f"{path}: file not found") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise ParamsError(f"{path}: YAML syntax error at {where}: {problem}") from None
+
+
+def _field(err: jsonschema.ValidationError) -> str:
+    parts = [str(p) for p in err.absolute_path]
+    # For "required" the missing key is in the message, not the path; name it as the field.
+    if err.validator == "required":
+        parts.append(err.message.split("'")[1])
+    elif err.validator == "additionalProperties" and "'" in err.message:
+        parts.append(err.message.split("'")[1])
+    elif err.validator == "propertyNames":
+        parts.append(str(err.instance))
+    return ".".join(parts) or "(top level)"
+
+
+def validate(data: Any, kind: str, path: str | Path) -> dict[str, Any]:
+    """Validate parsed params against ``workflow/schemas/<kind>.schema.yaml``; return them."""
+    if not isinstance(data, dict):
+        raise ParamsError(f"{path}: (top level): expected a mapping, got {type(data).__name__}")
+    validator = jsonschema.Draft202012Validator(_schema(kind))
+    err = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if err is not None:
+        message = err.message if len(err.message) < 160 else err.message[:157] + "..."
+        if err.validator == "propertyNames":
+            message = f"unknown key {err.instance!r} for this kind"
+        raise ParamsError(f"{path}: {_field(err)}: {message}")
+    return data
+
+
+def physical_memory() -> int:
+    """Bytes of RAM on this machine."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def training_bytes(order: int, model: dict[str, Any]) -> int:
+    """Rough peak bytes to train ``model`` full-batch on all order² pairs (float32).
+
+    Counts the widest per-example activations three times (forward, saved for backward,
+    gradient) plus the int64 dataset; good to a factor of two, which is all a refusal needs.
+    """
+    kind = model["kind"]
+    if kind == "transformer":
+        per_example = 3 * (6 * model["d_model"] + 2 * model["d_mlp"]) + order
+    else:
+        per_example = 2 * model["embed_dim"] + model.get("hidden_dim", 0) + order
+    return order * order * (3 * 4 * per_example + 3 * 8)
+
+
+def check_experiment(exp: dict[str, Any], path: str | Path) -> None:
+    """Checks that span fields (sizes that would not fit, empty splits)."""
+    order = group_order(exp["group"]["name"], exp["group"]["n"])
+    if order > 100_000:
+        raise ParamsError(f"{path}: group.n: group of order {order} is far too large to train on")
+    num_pairs = order * order
+    n_train = int(exp["data"]["frac_train"] * num_pairs)
+    if n_train == 0 or n_train == num_pairs:
+        raise ParamsError(
+            f"{path}: data.frac_train: leaves an empty split ({n_train} of {num_pairs} pairs)"
+        )
+    need, have = training_bytes(order, exp["model"]), physical_memory()
+    if need > MEMORY_SHARE * have:
+        raise ParamsError(
+            f"{path}: group.n: training on all {num_pairs:,} pairs of a group of order {order} "
+            f"needs about {need / 2**30:.1f} GiB, more than {MEMORY_SHARE:.0%} of this "
+            f"machine's {have / 2**30:.1f} GiB"
+        )
+
+
+def load_experiment(path: str | Path) -> dict[str, Any]:
+    """Read, schema-validate and sanity-check one experiment file."""
+    exp = validate(read_yaml(path), "experiment", path)
+    check_experiment(exp, path)
+    return exp
+
+
+def load_params(params_dir: str | Path = "params") -> dict[str, Any]:
+    """Everything in ``params/``, validated: ``{"suite", "figures", "experiments"}``.
+
+    Every experiment file is validated, including ones the suite does not list, so a broken
+    file never waits until someone enables it.
+    """
+    params_dir = Path(params_dir)
+    suite_path, figures_path = params_dir / "suite.yaml", params_dir / "figures.yaml"
+    suite = validate(read_yaml(suite_path), "suite", suite_path)
+    figures = validate(read_yaml(figures_path), "figures", figures_path)
+    experiments = {
+        p.stem: load_experiment(p) for p in sorted((params_dir / "experiments").glob("*.yaml"))
+    }
+    for i, name in enumerate(suite["experiments"]):
+        if name not in experiments:
+            raise ParamsError(
+                f"{suite_path}: experiments.{i}: no file params/experiments/{name}.yaml"
+            )
+    return {"suite": suite, "figures": figures, "experiments": experiments}

@@ -1,0 +1,198 @@
+"""Full-batch AdamW training with checkpoints, metrics and crash-safe resumption.
+
+Reads top to bottom: pick the device, build model and optimizer, restore the last resume
+state if one exists, then loop. Nothing syncs the host inside the loop except on evaluation
+epochs (every ``eval_every``) and checkpoint epochs, which is what makes CPU training fast.
+
+Epoch ``e`` means "after ``e`` optimizer steps": the checkpoint at epoch 0 is the
+initialisation, and the metrics at epoch ``e`` are measured on those weights.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from grokscope.checkpoints import load_tensors, save_checkpoint, save_tensors
+from grokscope.groups import group_order
+from grokscope.io import write_json, write_text
+from grokscope.models import build_model
+
+METRIC_COLUMNS = ["epoch", "train_loss", "train_acc", "test_loss", "test_acc"]
+GROKKED_ACC = 0.99
+
+
+def pick_device(choice: str) -> torch.device:
+    """``auto`` → CUDA when present, else CPU; ``cuda`` without a GPU is an error."""
+    if choice == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("train.device is 'cuda' but no CUDA device is available")
+    if choice == "auto":
+        choice = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(choice)
+
+
+def checkpoint_epochs(epochs: int, every: int, n_log: int) -> list[int]:
+    """0, ``n_log`` log-spaced epochs below ``every``, every multiple of ``every``, and the end."""
+    regular = set(range(0, epochs + 1, every)) | {epochs}
+    early = np.unique(np.round(np.geomspace(1, min(every, epochs), n_log + 1)[:-1]).astype(int))
+    return sorted(regular | {int(e) for e in early if 0 < e < epochs})
+
+
+def warmup_lr(lr: float, step: int, warmup_steps: int) -> float:
+    """Linear warm-up ``lr * min(step / warmup_steps, 1)`` as in the published run (step 0 → 0)."""
+    return lr if warmup_steps == 0 else lr * min(step / warmup_steps, 1.0)
+
+
+@torch.no_grad()
+def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    """(cross-entropy, accuracy) of ``model`` on pairs ``x (batch, 2)`` with labels ``y (batch,)``."""
+    logits = model(x)  # (batch, order)
+    loss = F.cross_entropy(logits, y)
+    acc = (logits.argmax(dim=1) == y).float().mean()
+    return loss.item(), acc.item()
+
+
+def summarize(rows: list[dict[str, float]]) -> dict[str, Any]:
+    """Final metrics for ``dvc metrics``: last values plus when train/test accuracy passed 99%."""
+
+    def first(column: str) -> int | None:
+        hits = [r["epoch"] for r in rows if r[column] > GROKKED_ACC]
+        return int(hits[0]) if hits else None
+
+    last = rows[-1]
+    return {
+        **{k: last[k] for k in METRIC_COLUMNS},
+        "memorised_epoch": first("train_acc"),
+        "grokked_epoch": first("test_acc"),
+    }
+
+
+@dataclass
+class TrainPaths:
+    """Where one training job writes. ``resume`` is scratch space kept across crashes."""
+
+    checkpoints: Path
+    metrics_csv: Path
+    metrics_json: Path
+    resume: Path
+
+
+def _optimizer_tensors(opt: torch.optim.Optimizer, names: dict[int, str]) -> dict[str, torch.Tensor]:
+    out = {}
+    for p, state in opt.state.items():
+        for key, value in state.items():
+            out[f"optim.{names[id(p)]}.{key}"] = torch.as_tensor(value)
+    return out
+
+
+def _restore_optimizer(
+    opt: torch.optim.Optimizer, model: torch.nn.Module, tensors: dict[str, torch.Tensor]
+) -> None:
+    for name, p in model.named_parameters():
+        prefix = f"optim.{name}."
+        state = {k[len(prefix) :]: v.to(p.device) for k, v in tensors.items() if k.startswith(prefix)}
+        if state:
+            # AdamW keeps `step` as a CPU float tensor unless capturable/fused.
+            state["step"] = state["step"].cpu()
+            opt.state[p] = state
+
+
+def train(
+    exp: dict[str, Any], dataset: pd.DataFrame, paths: TrainPaths, progress: bool = True
+) -> dict[str, Any]:
+    """Train one experiment and write checkpoints, the metrics table and the final metrics.
+
+    Args:
+        exp: the experiment's params (``group``, ``model``, ``train``, ``seed`` blocks).
+        dataset: table with int columns ``a, b, c`` and ``split`` in {train, test}.
+        paths: output locations; ``paths.resume`` holds the state to resume from.
+        progress: show a progress bar (on stderr).
+
+    Returns:
+        The final metrics dict (also written to ``paths.metrics_json``).
+    """
+    cfg = exp["train"]
+    device = pick_device(cfg["device"])
+    order = group_order(exp["group"]["name"], exp["group"]["n"])
+
+    def tensors(split: str) -> tuple[torch.Tensor, torch.Tensor]:
+        rows = dataset[dataset["split"] == split]
+        x = torch.tensor(rows[["a", "b"]].to_numpy(), dtype=torch.int64, device=device)
+        y = torch.tensor(rows["c"].to_numpy(), dtype=torch.int64, device=device)
+        return x, y  # (n, 2), (n,)
+
+    train_x, train_y = tensors("train")
+    test_x, test_y = tensors("test")
+
+    model = build_model(exp["model"], order, exp["seed"]).to(device)
+    names = {id(p): n for n, p in model.named_parameters()}
+    opt = torch.optim.AdamW(
+        model.parameters(),
+        lr=cfg["lr"],
+        betas=tuple(cfg["betas"]),
+        weight_decay=cfg["weight_decay"],
+        foreach=True,
+    )
+
+    # Resume: the scratch dir holds checkpoints written so far and one state file with the
+    # model, the optimizer moments, the epoch and the metric rows, written atomically together.
+    scratch_ckpts, state_file = paths.resume / "checkpoints", paths.resume / "state.safetensors"
+    start, rows = 0, []
+    # A state without its checkpoints means a crash while publishing: start over.
+    if state_file.exists() and scratch_ckpts.exists():
+        tensors_, meta = load_tensors(state_file)
+        model.load_state_dict({k[6:]: v for k, v in tensors_.items() if k.startswith("model.")})
+        _restore_optimizer(opt, model, tensors_)
+        start, rows = meta["epoch"], meta["rows"]
+
+    sidecar = {"params": exp, "order": order}
+    saves = set(checkpoint_epochs(cfg["epochs"], cfg["checkpoint_every"], cfg["log_checkpoints"]))
+
+    def record(epoch: int) -> None:
+        train_loss, train_acc = evaluate(model, train_x, train_y)
+        test_loss, test_acc = evaluate(model, test_x, test_y)
+        rows.append(dict(zip(METRIC_COLUMNS, [epoch, train_loss, train_acc, test_loss, test_acc])))
+        if epoch in saves:
+            save_checkpoint(scratch_ckpts, epoch, model.state_dict(), {**sidecar, "metrics": rows[-1]})
+            state = {f"model.{k}": v for k, v in model.state_dict().items()}
+            state |= _optimizer_tensors(opt, names)
+            save_tensors(state_file, state, {"epoch": epoch, "rows": rows})
+
+    if start == 0:
+        record(0)
+    bar = tqdm(
+        total=cfg["epochs"], initial=start, disable=not progress, unit="epoch", mininterval=2.0
+    )
+    for epoch in range(start, cfg["epochs"]):
+        for group in opt.param_groups:
+            group["lr"] = warmup_lr(cfg["lr"], epoch, cfg["warmup_steps"])
+        loss = F.cross_entropy(model(train_x), train_y)  # full batch, no host sync
+        loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        bar.update(1)
+        done = epoch + 1
+        if done % cfg["eval_every"] == 0 or done in saves:
+            record(done)
+            bar.set_postfix(train=f"{rows[-1]['train_loss']:.3g}", test_acc=f"{rows[-1]['test_acc']:.3f}")
+    bar.close()
+
+    # Publish: move the finished checkpoint directory into place, then the tables.
+    if paths.checkpoints.exists():
+        shutil.rmtree(paths.checkpoints)
+    paths.checkpoints.parent.mkdir(parents=True, exist_ok=True)
+    scratch_ckpts.rename(paths.checkpoints)
+    table = pd.DataFrame(rows, columns=METRIC_COLUMNS).astype({"epoch": int})
+    write_text(paths.metrics_csv, table.to_csv(index=False, float_format="%.9g"))
+    final = summarize(rows)
+    write_json(paths.metrics_json, final)
+    shutil.rmtree(paths.resume)
+    return final

@@ -1,0 +1,59 @@
+# Shared set-up: load and validate params/, expose them to rules as plain JSON strings.
+import json
+import os
+import sys
+
+from grokscope.params import ParamsError, load_params
+
+# Jobs call `python -m grokscope`; make that the interpreter running Snakemake.
+os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]])
+
+try:
+    PARAMS = load_params("params")
+except ParamsError as err:
+    # One line naming file and field, before any job; no traceback.
+    print(f"grokscope: invalid params: {err}", file=sys.stderr)
+    os._exit(1)
+
+EXPERIMENTS = PARAMS["suite"]["experiments"]
+
+
+wildcard_constraints:
+    exp="|".join(EXPERIMENTS),
+
+
+def experiment(*keys):
+    """Params of one experiment restricted to `keys`, as a JSON string for the rule.
+
+    The param's name, `experiment`, tells `grokscope dvc-yaml` to track these keys of
+    params/experiments/<exp>.yaml for the DVC stage; the restriction means changing a
+    training value does not rerun data generation.
+    """
+    return lambda w: json.dumps(
+        {k: PARAMS["experiments"][w.exp][k] for k in keys}, sort_keys=True
+    )
+
+
+def figure_style():
+    """All of params/figures.yaml as a JSON string (tracked as the `figures` param)."""
+    return json.dumps(PARAMS["figures"], sort_keys=True)
+
+
+def record_in_dvc():
+    """After a successful plain `snakemake` run, record the outputs in dvc.lock.
+
+    Without this, the first `dvc repro` after `snakemake --cores all` would rerun everything
+    (DVC has never seen the outputs). Skipped inside a DVC stage (DVC sets DVC_STAGE and
+    holds the repo lock) and outside a DVC repository.
+    """
+    import subprocess
+
+    if "DVC_STAGE" in os.environ or not os.path.exists(".dvc") or not os.path.exists("dvc.yaml"):
+        return
+    done = subprocess.run(["dvc", "commit", "--force", "--quiet"], capture_output=True, text=True)
+    if done.returncode != 0:
+        print(
+            "grokscope: outputs built but not recorded in dvc.lock "
+            f"(`dvc commit --force` said: {done.stderr.strip()})",
+            file=sys.stderr,
+        )

@@ -1,0 +1,24 @@
+# Full-batch training. Checkpoints (safetensors + JSON sidecars) at log-spaced early epochs
+# and every train.checkpoint_every; an interrupted job resumes from results/<exp>/.resume.
+rule train:
+    input:
+        data="results/{exp}/data/pairs.parquet",
+    output:
+        checkpoints=directory("results/{exp}/train/checkpoints"),
+        plot="results/{exp}/train/metrics.csv",
+        metrics="results/{exp}/train/final.json",
+    params:
+        experiment=experiment("seed", "group", "model", "train"),
+        resume="results/{exp}/.resume/train",
+    threads: 1
+    resources:
+        gpu=0,
+    log:
+        "results/logs/train/{exp}.log",
+    benchmark:
+        "results/benchmarks/train/{exp}.tsv"
+    shell:
+        "python -m grokscope train --experiment {params.experiment:q} --data {input.data}"
+        " --checkpoints {output.checkpoints} --metrics-csv {output.plot}"
+        " --metrics-json {output.metrics} --resume {params.resume} --threads {threads}"
+        " 2> {log}"

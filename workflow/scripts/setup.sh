@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# One-step set-up for grokscope on a fresh Debian machine (or any Linux with Python >= 3.11).
+#
+#   bash workflow/scripts/setup.sh          # runtime: .venv with torch + the pipeline tools
+#   bash workflow/scripts/setup.sh --dev    # also the test tools (pytest, ruff, duckdb)
+#
+# Environment:
+#   GROKSCOPE_TORCH   pip requirement for torch (default "torch==2.13.0", a CPU build).
+#                     GPU users: e.g. GROKSCOPE_TORCH="torch==2.13.0" with
+#                     PIP_INDEX_URL pointing at the CUDA wheel index of their choice.
+#   GROKSCOPE_VENV    where to create the virtual environment (default .venv)
+#   PYTHON            interpreter to build the venv from (default python3)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+extras=""
+[ "${1:-}" = "--dev" ] && extras="[dev]"
+venv="${GROKSCOPE_VENV:-.venv}"
+torch_req="${GROKSCOPE_TORCH:-torch==2.13.0}"
+python="${PYTHON:-python3}"
+
+say() { printf '[setup] %s\n' "$*" >&2; }
+
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  say "need Python >= 3.11 as '$python' (set PYTHON=...)"; exit 1
+fi
+if ! "$python" -m venv --help >/dev/null 2>&1 || ! "$python" -c 'import ensurepip' 2>/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing python3-venv with apt"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+  else
+    say "the venv module is missing: install your distribution's python3-venv package"; exit 1
+  fi
+fi
+
+[ -x "$venv/bin/python" ] || { say "creating $venv"; "$python" -m venv "$venv"; }
+pip=("$venv/bin/python" -m pip install --disable-pip-version-check -q)
+say "installing $torch_req"
+"${pip[@]}" "$torch_req"
+say "installing grokscope$extras and its tools"
+"${pip[@]}" -e ".$extras"
+
+# kaleido >= 1 drives an installed Chrome/Chromium to render PNGs; it does not ship one.
+find_chrome() {
+  for c in "${BROWSER_PATH:-}" chromium chromium-browser google-chrome google-chrome-stable; do
+    [ -n "$c" ] && command -v "$c" >/dev/null 2>&1 && { command -v "$c"; return 0; }
+  done
+  return 1
+}
+if ! find_chrome >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "no Chrome found: installing Debian's chromium (needed by kaleido for PNG figures)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    say "no Chrome/Chromium found and cannot apt-get install it (not root or no apt)."
+    say "PNG figures need one: install chromium (e.g. 'sudo apt-get install chromium'),"
+    say "or point BROWSER_PATH at an existing Chrome binary, then rerun this script."
+    exit 1
+  fi
+fi
+say "browser for figures: $(find_chrome)"
+say "done; activate with: . $venv/bin/activate"
