@@ -88,6 +88,15 @@ class OneLayerMLP(HookedModule):
         hidden = self.mlp(embed)  # (batch, hidden_dim)
         return self.hook_logits(hidden @ self.W_U)  # (batch, order)
 
+    def fast_forward(self, pairs: torch.Tensor) -> torch.Tensor:
+        # concat(W_E_a[a], W_E_b[b]) @ W == (W_E_a @ W_top)[a] + (W_E_b @ W_bottom)[b]:
+        # fold the first layer into per-element tables (order rows) instead of per-pair rows.
+        e = self.W_E_a.shape[1]
+        pre_a = self.W_E_a @ self.mlp.W[:e]  # (order, hidden_dim)
+        pre_b = self.W_E_b @ self.mlp.W[e:]  # (order, hidden_dim)
+        pre = F.embedding(pairs[:, 0], pre_a) + F.embedding(pairs[:, 1], pre_b)
+        return F.relu(pre) @ self.W_U  # (batch, order)
+
 
 # --- the published 1-layer transformer -----------------------------------------------------
 
@@ -219,6 +228,48 @@ class Transformer(HookedModule):
         for block in self.blocks:
             resid = block(resid)  # (batch, 3, d_model)
         return self.hook_logits(self.unembed(resid[:, -1]))  # (batch, order)
+
+    def fast_forward(self, pairs: torch.Tensor) -> torch.Tensor:
+        """Only what reaches the logits: the '=' position's query, MLP and unembedding.
+
+        With one layer the residual stream at positions 0 and 1 is just the token plus
+        position embedding, so keys and (value @ W_O) of every possible token are tables of
+        ``order`` rows, and the '=' query is one constant vector per head.
+        """
+        if len(self.blocks) != 1:
+            return self(pairs)
+        attn, mlp = self.blocks[0].attn, self.blocks[0].mlp
+        W_E, W_pos = self.embed.W_E, self.pos_embed.W_pos
+        x_eq = W_E[self.order] + W_pos[2]  # (d_model,)
+        q = torch.einsum("d,hde->he", x_eq, attn.W_Q)  # (head, d_head)
+        scale = 1 / math.sqrt(attn.d_head)
+
+        def tables(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            # x: (n, d_model) residual at one position → scores (n, head), OV (n, head, d_model)
+            k = torch.einsum("nd,hde->nhe", x, attn.W_K)
+            ov = torch.einsum("nd,hde,hem->nhm", x, attn.W_V, attn.W_O)
+            return (k * q).sum(-1) * scale, ov
+
+        score_a, ov_a = tables(W_E[: self.order] + W_pos[0])
+        score_b, ov_b = tables(W_E[: self.order] + W_pos[1])
+        score_eq, ov_eq = tables(x_eq[None])
+        a, b = pairs[:, 0], pairs[:, 1]
+        scores = torch.stack(
+            [score_a[a], score_b[b], score_eq.expand(len(a), -1)], dim=-1
+        )  # (batch, head, 3)
+        pattern = scores.softmax(dim=-1)
+        n_heads, d_model = ov_a.shape[1:]
+        ov = torch.stack(
+            [
+                F.embedding(a, ov_a.flatten(1)).view(-1, n_heads, d_model),
+                F.embedding(b, ov_b.flatten(1)).view(-1, n_heads, d_model),
+                ov_eq.expand(len(a), -1, -1),
+            ],
+            dim=2,
+        )  # (batch, head, 3, d_model)
+        resid = x_eq + torch.einsum("bhp,bhpm->bm", pattern, ov)  # (batch, d_model)
+        resid = resid + F.relu(resid @ mlp.W_in + mlp.b_in) @ mlp.W_out + mlp.b_out
+        return resid @ self.unembed.W_U  # (batch, order)
 
 
 def build_model(spec: dict[str, Any], order: int, seed: int) -> HookedModule:

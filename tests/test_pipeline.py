@@ -1,0 +1,148 @@
+"""The whole pipeline through real Snakemake and real DVC, in temporary git repositories.
+
+A copy of this working tree becomes a git repo whose suite is the tiny experiment; its DVC
+remote is the project's default (a directory beside the repo, here inside tmp_path).
+"""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = "tiny_c41"
+pytestmark = pytest.mark.slow
+
+
+def run(cmd: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+    """Run a shell command in ``cwd`` with this interpreter's tools and the copy's package."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]])
+    env["PYTHONPATH"] = str(cwd / "workflow")  # the copy's package, not the installed one
+    for var in ("AUTHOR", "COMMITTER"):  # commits work on machines without a git identity
+        env.setdefault(f"GIT_{var}_NAME", "grokscope tests")
+        env.setdefault(f"GIT_{var}_EMAIL", "tests@grokscope.invalid")
+    done = subprocess.run(cmd, shell=True, cwd=cwd, env=env, text=True, capture_output=True)
+    if check and done.returncode != 0:
+        raise AssertionError(f"`{cmd}` failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return done
+
+
+def nothing_to_do(repo: Path) -> bool:
+    return "Nothing to be done" in run("snakemake -n --cores 1", repo).stdout
+
+
+def dvc_clean(repo: Path) -> bool:
+    return run("dvc status --json", repo).stdout.strip() in ("{}", "")
+
+
+def set_value(path: Path, key: str, value: str) -> None:
+    """Replace the value of an indented ``key:`` line in a params YAML file."""
+    text = path.read_text()
+    new, count = re.subn(rf"^(\s*{key}:\s*)\S+", rf"\g<1>{value}", text, count=1, flags=re.M)
+    assert count == 1, f"no {key} in {path}"
+    path.write_text(new)
+
+
+def result_files(repo: Path) -> dict[str, Path]:
+    base = repo / "results"
+    skip = ("logs", "benchmarks")
+    return {
+        str(p.relative_to(base)): p
+        for p in sorted(base.rglob("*"))
+        if p.is_file() and p.relative_to(base).parts[0] not in skip and ".resume" not in p.parts
+    }
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    """A git repo with the tiny suite, built once by `snakemake --cores 2`."""
+    tmp = tmp_path_factory.mktemp("pipeline")
+    repo = tmp / "a"
+    files = run("git ls-files -z --cached --others --exclude-standard", ROOT).stdout.split("\0")
+    for name in filter(None, files):
+        if (ROOT / name).is_file() and name != "dvc.lock":
+            (repo / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, repo / name)
+    (repo / "params/suite.yaml").write_text(f"experiments:\n  - {TINY}\n")
+    run("git init -q && git add -A && git commit -qm init", repo)
+    run("grokscope dvc-yaml && git add dvc.yaml && git commit -qm 'tiny suite' --allow-empty", repo)
+    first = run("snakemake --cores 2", repo)
+    assert "Finished jobid" in first.stderr + first.stdout
+    return repo
+
+
+def test_build_then_nothing_to_do(built: Path):
+    assert (built / f"results/{TINY}/figures/training/training_curves.png").exists()
+    assert nothing_to_do(built)
+    # The run recorded its outputs in dvc.lock, so DVC agrees without rerunning anything.
+    assert dvc_clean(built)
+
+
+def test_params_change_reruns_exactly_downstream(built: Path):
+    set_value(built / f"params/experiments/{TINY}.yaml", "weight_decay", "0.9")
+    out = run("dvc repro", built).stdout
+    ran = set(re.findall(r"Running stage '([^']+)'", out))
+    assert ran == {f"train-{TINY}", f"figure_training-{TINY}"}, out
+    assert dvc_clean(built)
+    assert nothing_to_do(built)
+
+    # A figure setting reruns figures only.
+    set_value(built / "params/figures.yaml", "width", "800")
+    out = run("dvc repro", built).stdout
+    assert set(re.findall(r"Running stage '([^']+)'", out)) == {f"figure_training-{TINY}"}
+    assert dvc_clean(built) and nothing_to_do(built)
+
+
+def test_push_clone_pull_is_byte_identical_and_in_sync(built: Path):
+    run("git add -A && git commit -qm 'changed params' && dvc push -q", built)
+    clone = built.parent / "b"
+    run(f"git clone -q {built} {clone}", built.parent)
+    run("grokscope pull", clone)
+
+    here, there = result_files(built), result_files(clone)
+    assert here.keys() == there.keys() and here
+    different = [k for k in here if not filecmp.cmp(here[k], there[k], shallow=False)]
+    assert not different
+    assert dvc_clean(clone)
+    assert nothing_to_do(clone)
+
+    # A later params change is seen by both tools.
+    set_value(clone / f"params/experiments/{TINY}.yaml", "epochs", "1900")
+    dry = run("snakemake -n --cores 1", clone).stdout
+    assert re.search(r"rule train:", dry) and "rule dataset:" not in dry, dry
+    status = run("dvc status", clone).stdout
+    assert f"train-{TINY}" in status and f"dataset-{TINY}" not in status, status
+
+
+def test_malformed_params_fail_before_any_job(built: Path):
+    params = built / f"params/experiments/{TINY}.yaml"
+    original = params.read_text()
+    before = {k: p.stat().st_mtime_ns for k, p in result_files(built).items()}
+    try:
+        for key, value in [("lr", '"fast"'), ("name", "quaternion"), ("frac_train", "1.5")]:
+            params.write_text(original)
+            set_value(params, key, value)
+            done = run("snakemake --cores 1", built, check=False)
+            assert done.returncode != 0
+            lines = [line for line in done.stderr.splitlines() if line.strip()]
+            assert len(lines) == 1, done.stderr
+            assert str(params.relative_to(built)) in lines[0] and "Traceback" not in done.stderr
+            field = {"lr": "train.lr", "name": "group.name", "frac_train": "data.frac_train"}[key]
+            assert field in lines[0]
+    finally:
+        params.write_text(original)
+    after = {k: p.stat().st_mtime_ns for k, p in result_files(built).items()}
+    assert after == before
+
+
+def test_committed_dvc_yaml_is_current():
+    done = run("grokscope dvc-yaml --check", ROOT, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
