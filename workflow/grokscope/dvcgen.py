@@ -54,7 +54,9 @@ def snakemake_jobs(snakefile: Path = Path("Snakefile")) -> list[JobSpec]:
     root = snakefile.resolve().parent
     specs = []
     with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
-        workflow_api = api.workflow(resource_settings=ResourceSettings(cores=1), snakefile=snakefile)
+        workflow_api = api.workflow(
+            resource_settings=ResourceSettings(cores=1), snakefile=snakefile
+        )
         workflow_api.dag(DAGSettings(forceall=True))
         # No public API lists jobs with their params; this mirrors `snakemake --printdag`.
         workflow = workflow_api._workflow
@@ -99,7 +101,9 @@ def command_modules(command: str) -> list[Path]:
     cli = ast.parse((PACKAGE_DIR / "cli.py").read_text())
     func = f"cmd_{command.replace('-', '_')}"
     # cli.py itself: only its module-level imports and those of this command's function.
-    roots = _grokscope_imports(ast.Module([n for n in cli.body if isinstance(n, ast.ImportFrom)], []))
+    roots = _grokscope_imports(
+        ast.Module([n for n in cli.body if isinstance(n, ast.ImportFrom)], [])
+    )
     for node in cli.body:
         if isinstance(node, ast.FunctionDef) and node.name == func:
             roots |= _grokscope_imports(node)

@@ -122,4 +122,6 @@ def render_job(name: str, inputs: list[Path], style: Style, out_dir: Path) -> No
         raise ValueError(f"unknown figure job {name!r}; have {sorted(FIGURE_JOBS)}")
     read, builders = FIGURE_JOBS[name]
     data = read(inputs)
-    write_figures({fig: styled(b(data, style), style) for fig, b in builders.items()}, out_dir, style)
+    write_figures(
+        {fig: styled(b(data, style), style) for fig, b in builders.items()}, out_dir, style
+    )

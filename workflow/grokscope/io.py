@@ -65,7 +65,9 @@ def read_json(path: str | Path) -> Any:
         raise ArtifactError(f"{path}: not valid JSON ({err})") from None
 
 
-def write_parquet(path: str | Path, df: pd.DataFrame, metadata: dict[str, Any] | None = None) -> None:
+def write_parquet(
+    path: str | Path, df: pd.DataFrame, metadata: dict[str, Any] | None = None
+) -> None:
     """Write ``df`` to Parquet, with ``metadata`` stored as JSON under the key ``grokscope``."""
     table = pa.Table.from_pandas(df, preserve_index=False)
     if metadata is not None:

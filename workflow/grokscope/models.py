@@ -116,7 +116,9 @@ class PosEmbed(nn.Module):
         self.W_pos = _randn(gen, n_ctx, d_model, scale=1 / math.sqrt(d_model))
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        return self.W_pos[: tokens.shape[1]].expand(tokens.shape[0], -1, -1)  # (batch, pos, d_model)
+        return self.W_pos[: tokens.shape[1]].expand(
+            tokens.shape[0], -1, -1
+        )  # (batch, pos, d_model)
 
 
 class Attention(nn.Module):

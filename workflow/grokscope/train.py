@@ -53,7 +53,7 @@ def warmup_lr(lr: float, step: int, warmup_steps: int) -> float:
 
 @torch.no_grad()
 def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
-    """(cross-entropy, accuracy) of ``model`` on pairs ``x (batch, 2)`` with labels ``y (batch,)``."""
+    """(cross-entropy, accuracy) on pairs ``x (batch, 2)`` with labels ``y (batch,)``."""
     logits = model.fast_forward(x)  # (batch, order)
     loss = F.cross_entropy(logits, y)
     acc = (logits.argmax(dim=1) == y).float().mean()
@@ -85,7 +85,9 @@ class TrainPaths:
     resume: Path
 
 
-def _optimizer_tensors(opt: torch.optim.Optimizer, names: dict[int, str]) -> dict[str, torch.Tensor]:
+def _optimizer_tensors(
+    opt: torch.optim.Optimizer, names: dict[int, str]
+) -> dict[str, torch.Tensor]:
     out = {}
     for p, state in opt.state.items():
         for key, value in state.items():
@@ -98,7 +100,9 @@ def _restore_optimizer(
 ) -> None:
     for name, p in model.named_parameters():
         prefix = f"optim.{name}."
-        state = {k[len(prefix) :]: v.to(p.device) for k, v in tensors.items() if k.startswith(prefix)}
+        state = {
+            k[len(prefix) :]: v.to(p.device) for k, v in tensors.items() if k.startswith(prefix)
+        }
         if state:
             # AdamW keeps `step` as a CPU float tensor unless capturable/fused.
             state["step"] = state["step"].cpu()
@@ -159,9 +163,12 @@ def train(
     def record(epoch: int) -> None:
         train_loss, train_acc = evaluate(model, train_x, train_y)
         test_loss, test_acc = evaluate(model, test_x, test_y)
-        rows.append(dict(zip(METRIC_COLUMNS, [epoch, train_loss, train_acc, test_loss, test_acc])))
+        values = [epoch, train_loss, train_acc, test_loss, test_acc]
+        rows.append(dict(zip(METRIC_COLUMNS, values, strict=True)))
         if epoch in saves:
-            save_checkpoint(scratch_ckpts, epoch, model.state_dict(), {**sidecar, "metrics": rows[-1]})
+            save_checkpoint(
+                scratch_ckpts, epoch, model.state_dict(), {**sidecar, "metrics": rows[-1]}
+            )
             state = {f"model.{k}": v for k, v in model.state_dict().items()}
             state |= _optimizer_tensors(opt, names)
             save_tensors(state_file, state, {"epoch": epoch, "rows": rows})
@@ -182,7 +189,9 @@ def train(
         done = epoch + 1
         if done % cfg["eval_every"] == 0 or done in saves:
             record(done)
-            bar.set_postfix(train=f"{rows[-1]['train_loss']:.3g}", test_acc=f"{rows[-1]['test_acc']:.3f}")
+            bar.set_postfix(
+                train=f"{rows[-1]['train_loss']:.3g}", test_acc=f"{rows[-1]['test_acc']:.3f}"
+            )
     bar.close()
 
     # Publish: move the finished checkpoint directory into place, then the tables.

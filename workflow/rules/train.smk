@@ -11,8 +11,6 @@ rule train:
         experiment=experiment("seed", "group", "model", "train"),
         resume="results/{exp}/.resume/train",
     threads: 1
-    resources:
-        gpu=0,
     log:
         "results/logs/train/{exp}.log",
     benchmark:
