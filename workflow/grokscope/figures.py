@@ -24,13 +24,20 @@ from plotly.subplots import make_subplots
 from grokscope.io import ArtifactError
 
 Style = dict[str, Any]
+# One colour per split across every figure, so train/test read the same everywhere.
+SPLIT_COLORS = {"train": "#1f77b4", "test": "#d62728"}
 
 
 def training_loss(metrics: pd.DataFrame, style: Style) -> go.Figure:
     """Train and test cross-entropy against epoch, log y. ``metrics``: the training table."""
     fig = go.Figure(layout={"title": "Loss", "yaxis_type": "log"})
     for split in ("train", "test"):
-        fig.add_scatter(x=metrics["epoch"], y=metrics[f"{split}_loss"], name=f"{split} loss")
+        fig.add_scatter(
+            x=metrics["epoch"],
+            y=metrics[f"{split}_loss"],
+            name=f"{split} loss",
+            line_color=SPLIT_COLORS[split],
+        )
     fig.update_xaxes(title="epoch")
     fig.update_yaxes(title="cross-entropy")
     return fig
@@ -40,7 +47,13 @@ def training_accuracy(metrics: pd.DataFrame, style: Style) -> go.Figure:
     """Train and test accuracy against epoch."""
     fig = go.Figure(layout={"title": "Accuracy"})
     for split in ("train", "test"):
-        fig.add_scatter(x=metrics["epoch"], y=metrics[f"{split}_acc"], name=f"{split} accuracy")
+        fig.add_scatter(
+            x=metrics["epoch"],
+            y=metrics[f"{split}_acc"],
+            name=f"{split} accuracy",
+            line_color=SPLIT_COLORS[split],
+            line_dash="dot",
+        )
     fig.update_xaxes(title="epoch")
     fig.update_yaxes(title="accuracy", range=[0, 1.02])
     return fig
