@@ -9,14 +9,31 @@
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/activations.smk"
+include: "workflow/rules/key_irreps.smk"
+include: "workflow/rules/neurons.smk"
+include: "workflow/rules/logits.smk"
+include: "workflow/rules/cyclic.smk"
 include: "workflow/rules/figures.smk"
+
+
+def experiment_outputs(exp):
+    """Everything `rule all` builds for one experiment."""
+    outputs = [
+        f"results/{exp}/train/final.json",
+        f"results/{exp}/figures/training",
+        f"results/{exp}/analysis/neurons.json",
+        f"results/{exp}/analysis/logits.json",
+    ]
+    if is_cyclic(exp):
+        outputs.append(f"results/{exp}/analysis/cyclic.json")
+    return outputs
 
 
 rule all:
     default_target: True
     input:
-        expand("results/{exp}/train/final.json", exp=EXPERIMENTS),
-        expand("results/{exp}/figures/training", exp=EXPERIMENTS),
+        [path for exp in EXPERIMENTS for path in experiment_outputs(exp)],
 
 
 onsuccess:

@@ -3,6 +3,7 @@
 Pipeline steps (called by the Snakemake rules, which pass params as JSON):
   dataset          all pairs of a group with the train/test split → Parquet
   train            train one experiment → checkpoints, metrics table, final metrics
+  analyse STEP     one analysis step: cache, key-irreps, neurons, logits, cyclic
   figure           render one figure job's figures → HTML + PNG
 
 Project commands (run by people):
@@ -60,6 +61,20 @@ def cmd_train(args: argparse.Namespace) -> None:
     print(json.dumps(final), file=sys.stderr)
 
 
+def _named_paths(items: list[str]) -> dict[str, Path]:
+    pairs = [item.split("=", 1) for item in items]
+    if any(len(p) != 2 for p in pairs):
+        raise argparse.ArgumentTypeError(f"expected name=path items, got {items}")
+    return {name: Path(path) for name, path in pairs}
+
+
+def cmd_analyse(args: argparse.Namespace) -> None:
+    from grokscope.analyse import STEPS
+
+    _set_threads(args.threads)
+    STEPS[args.step](_named_paths(args.inputs), args.settings, _named_paths(args.outputs))
+
+
 def cmd_figure(args: argparse.Namespace) -> None:
     from grokscope.figures import render_job
 
@@ -104,6 +119,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("analyse", help="one analysis step (see grokscope.analyse.STEPS)")
+    p.add_argument(
+        "step", choices=["cache", "key-irreps", "neurons", "logits", "cyclic"], help="the step"
+    )
+    p.add_argument("--inputs", nargs="+", default=[], metavar="NAME=PATH")
+    p.add_argument("--settings", type=_json, default={}, help="settings (JSON)")
+    p.add_argument("--outputs", nargs="+", required=True, metavar="NAME=PATH")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    p.set_defaults(func=cmd_analyse)
 
     p = sub.add_parser("figure", help="render one figure job (HTML + PNG)")
     p.add_argument("name", help="figure job name, e.g. training")

@@ -119,15 +119,17 @@ def load_experiment(path: str | Path) -> dict[str, Any]:
 
 
 def load_params(params_dir: str | Path = "params") -> dict[str, Any]:
-    """Everything in ``params/``, validated: ``{"suite", "figures", "experiments"}``.
+    """Everything in ``params/``, validated: ``{"suite", "figures", "analysis", "experiments"}``.
 
     Every experiment file is validated, including ones the suite does not list, so a broken
     file never waits until someone enables it.
     """
     params_dir = Path(params_dir)
     suite_path, figures_path = params_dir / "suite.yaml", params_dir / "figures.yaml"
+    analysis_path = params_dir / "analysis.yaml"
     suite = validate(read_yaml(suite_path), "suite", suite_path)
     figures = validate(read_yaml(figures_path), "figures", figures_path)
+    analysis = validate(read_yaml(analysis_path), "analysis", analysis_path)
     experiments = {
         p.stem: load_experiment(p) for p in sorted((params_dir / "experiments").glob("*.yaml"))
     }
@@ -136,4 +138,4 @@ def load_params(params_dir: str | Path = "params") -> dict[str, Any]:
             raise ParamsError(
                 f"{suite_path}: experiments.{i}: no file params/experiments/{name}.yaml"
             )
-    return {"suite": suite, "figures": figures, "experiments": experiments}
+    return {"suite": suite, "figures": figures, "analysis": analysis, "experiments": experiments}

@@ -34,6 +34,15 @@ def experiment(*keys):
     )
 
 
+def analysis(*keys):
+    """Sections of params/analysis.yaml as a JSON string (tracked as the `analysis` param)."""
+    return json.dumps({k: PARAMS["analysis"][k] for k in keys}, sort_keys=True)
+
+
+def is_cyclic(exp):
+    return PARAMS["experiments"][exp]["group"]["name"] == "cyclic"
+
+
 def figure_style():
     """All of params/figures.yaml as a JSON string (tracked as the `figures` param)."""
     return json.dumps(PARAMS["figures"], sort_keys=True)

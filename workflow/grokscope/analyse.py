@@ -1,0 +1,263 @@
+"""The analysis pipeline steps: read artifacts, call the pure analyses, write tables and metrics.
+
+Each ``step_*`` function is one Snakemake rule (via ``grokscope analyse <step>``). All I/O of
+the analyses lives here; :mod:`fourier`, :mod:`neurons`, :mod:`logits` and :mod:`cyclic`
+only see tensors.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+
+from grokscope.activations import (
+    activation_table,
+    all_pairs_input,
+    hook_aliases,
+    read_activation,
+    resolve_hooks,
+)
+from grokscope.checkpoints import list_checkpoints, load_checkpoint
+from grokscope.cyclic import (
+    by_c_and_a,
+    frequency_of,
+    half_c_symmetry,
+    harmonics,
+    neuron_phases,
+    sum_difference_frequencies,
+)
+from grokscope.fourier import (
+    basis_norms,
+    choose_key_irreps,
+    embedding_matrices,
+    embedding_shares,
+    fourier_2d_table,
+    irrep_norms,
+    mean_fourier_norms,
+)
+from grokscope.groups import Group, make_group
+from grokscope.hooks import HookedModule
+from grokscope.io import ArtifactError, read_json, write_json, write_parquet
+from grokscope.logits import logit_fve, output_direction_components
+from grokscope.models import build_model
+from grokscope.neurons import cluster_neurons, cluster_sizes, irrep_fractions
+from grokscope.representations import FourierBasis, fourier_basis
+
+Paths = dict[str, Path]
+
+
+def load_model(checkpoint: Path) -> tuple[HookedModule, dict[str, Any]]:
+    """Model with a checkpoint's weights, rebuilt from its sidecar; ``(model, sidecar)``."""
+    state, sidecar = load_checkpoint(checkpoint)
+    params = sidecar["params"]
+    model = build_model(params["model"], sidecar["order"], params["seed"])
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as err:
+        first = str(err).splitlines()[0]
+        raise ArtifactError(f"{checkpoint}: weights do not fit the model ({first})") from None
+    return model.eval(), sidecar
+
+
+def group_of(meta: dict[str, Any]) -> Group:
+    return make_group(meta["group"]["name"], meta["group"]["n"])
+
+
+def select_checkpoints(directory: Path, which: str | list[int]) -> list[Path]:
+    """``final``, ``all`` or a list of epochs → checkpoint paths (the final one always)."""
+    paths = list_checkpoints(directory)
+    if not paths:
+        raise ArtifactError(f"{directory}: no checkpoints")
+    if which == "all":
+        return paths
+    epochs = {int(re.findall(r"\d+", p.stem)[0]): p for p in paths}
+    wanted = set() if which == "final" else set(which)
+    missing = sorted(wanted - set(epochs))
+    if missing:
+        raise ArtifactError(f"{directory}: no checkpoints for epochs {missing}")
+    return sorted({epochs[e] for e in wanted} | {paths[-1]})
+
+
+def step_cache(inputs: Paths, settings: dict[str, Any], outputs: Paths) -> None:
+    """Write ``activations/<hook>/epoch_*.parquet`` for the chosen checkpoints and hooks.
+
+    inputs: ``checkpoints``; settings: params/analysis.yaml ``cache`` (hooks, checkpoints).
+    """
+    out_dir, settings = outputs["activations"], settings["cache"]
+    for path in select_checkpoints(inputs["checkpoints"], settings["checkpoints"]):
+        model, sidecar = load_model(path)
+        params = sidecar["params"]
+        group = group_of(params)
+        names = resolve_hooks(model, settings["hooks"])
+        _, cache = model.run_with_cache(all_pairs_input(group.order), names)
+        aliases = {k: v for k, v in hook_aliases(model).items() if v in names}
+        for name in names:
+            meta = {
+                "group": params["group"],
+                "model": params["model"],
+                "checkpoint": path.name,
+                "epoch": sidecar["epoch"],
+                "hook": name,
+                "unit_shape": list(cache[name].shape[1:]),
+            }
+            df = activation_table(group.table, cache[name])
+            write_parquet(out_dir / name / f"{path.stem}.parquet", df, meta)
+    # Which hook each alias resolved to, so analyses can ask for "neurons" of any model.
+    write_json(out_dir / "hooks.json", {"aliases": aliases, "hooks": names})
+
+
+def final_activation(activations: Path, hook: str) -> tuple[torch.Tensor, dict[str, Any]]:
+    """The last checkpoint's cached activation of ``hook`` (a name or an alias such as
+    ``neurons``), at the answer position.
+
+    Returns ``(values, meta)`` with ``values``: ``(order, order, units)``.
+    """
+    hook = read_json(activations / "hooks.json")["aliases"].get(hook, hook)
+    files = sorted((activations / hook).glob("epoch_*.parquet"))
+    if not files:
+        raise ArtifactError(f"{activations / hook}: no cached activations (is it in cache.hooks?)")
+    values, meta = read_activation(files[-1])
+    order = group_of(meta).order
+    if values.ndim == 3:  # transformer (batch, pos, units): the '=' position reaches the logits
+        values = values[:, -1]
+    return values.reshape(order, order, -1), meta
+
+
+def _key_irreps(fb: FourierBasis, key_json: Path) -> list:
+    labels = read_json(key_json)["key_irreps"]
+    by_label = {irrep.label: irrep for irrep in fb.irreps}
+    return [by_label[label] for label in labels]
+
+
+def step_key_irreps(inputs: Paths, settings: dict[str, Any], out: Paths) -> None:
+    """Embedding/unembedding norms per basis function and irrep; the key irreps.
+
+    inputs: ``checkpoints``; settings: params/analysis.yaml ``key_irreps``.
+    """
+    rule = settings["key_irreps"]
+    (path,) = select_checkpoints(inputs["checkpoints"], "final")
+    state, sidecar = load_checkpoint(path)
+    params = sidecar["params"]
+    fb = fourier_basis(group_of(params))
+    matrices = embedding_matrices(params["model"]["kind"], state, fb.group.order)
+    norms = basis_norms(matrices, fb)
+    irreps = irrep_norms(norms, fb)
+    shares = embedding_shares(irreps)
+    keys, reason = choose_key_irreps(shares, rule)
+    write_parquet(out["basis_norms"], norms)
+    write_parquet(out["irrep_norms"], irreps)
+    write_json(
+        out["metrics"],
+        {
+            "checkpoint": path.name,
+            "key_irreps": keys,
+            "rule": rule["rule"],
+            "reason": reason,
+            "key_share": float(shares[keys].sum()),
+            "shares": {label: float(v) for label, v in shares.items()},
+        },
+    )
+
+
+def step_neurons(inputs: Paths, settings: dict[str, Any], out: Paths) -> None:
+    """Neuron clustering and the mean 2-D Fourier norms of neurons and logits.
+
+    inputs: ``activations``, ``key_irreps``; settings: params/analysis.yaml ``neurons``.
+    """
+    activations, key_json = inputs["activations"], inputs["key_irreps"]
+    threshold = settings["neurons"]["clean_threshold"]
+    neurons, meta = final_activation(activations, "neurons")
+    fb = fourier_basis(group_of(meta))
+    fractions = irrep_fractions(neurons, fb)
+    clusters = cluster_neurons(fractions, fb, threshold)
+    sizes = cluster_sizes(clusters)
+    labels = [irrep.label for irrep in fb.irreps]
+    wide = pd.DataFrame(fractions.numpy(), columns=labels).assign(neuron=range(len(fractions)))
+    logits, _ = final_activation(activations, "logits")
+    mean_norms = fourier_2d_table(mean_fourier_norms(neurons, fb), fb, "neurons")
+    mean_norms["logits"] = fourier_2d_table(mean_fourier_norms(logits, fb), fb, "logits")["logits"]
+    keys = read_json(key_json)["key_irreps"]
+    alive = clusters[clusters["irrep"] != "dead"]
+    write_parquet(out["clusters"], clusters.merge(wide, on="neuron"))
+    write_parquet(out["sizes"], sizes)
+    write_parquet(out["fourier_mean"], mean_norms)
+    write_json(
+        out["metrics"],
+        {
+            "neurons": len(clusters),
+            "dead": int((clusters["irrep"] == "dead").sum()),
+            "clean_threshold": threshold,
+            "clean_fraction": float(clusters["clean"].mean()),
+            "in_key_irreps": float(alive["irrep"].isin(keys).mean()) if len(alive) else 0.0,
+            "cluster_sizes": {r.irrep: int(r.neurons) for r in sizes.itertuples()},
+            "clean_cluster_sizes": {r.irrep: int(r.clean) for r in sizes.itertuples() if r.clean},
+        },
+    )
+
+
+def step_logits(inputs: Paths, settings: dict[str, Any], out: Paths) -> None:
+    """Logit FVE by the key irreps' characters and the output-direction components.
+
+    inputs: ``activations``, ``key_irreps``; no settings.
+    """
+    activations, key_json = inputs["activations"], inputs["key_irreps"]
+    logits, meta = final_activation(activations, "logits")
+    fb = fourier_basis(group_of(meta))
+    keys = _key_irreps(fb, key_json)
+    flat = logits.reshape(-1, fb.group.order)
+    write_parquet(out["directions"], output_direction_components(flat, fb, keys))
+    write_json(out["metrics"], logit_fve(flat, fb, keys))
+
+
+def step_cyclic(inputs: Paths, settings: dict[str, Any], out: Paths) -> None:
+    """Seed 004's views for cyclic groups: harmonics, neuron phases, residual symmetry.
+
+    inputs: ``activations``, ``key_irreps``; settings: params/analysis.yaml ``cyclic``.
+    """
+    activations, key_json = inputs["activations"], inputs["key_irreps"]
+    aliases = read_json(activations / "hooks.json")["aliases"]
+    # The bilinear net has no nonlinearity: its "pre-activations" are its products.
+    pre, meta = final_activation(
+        activations, "neurons_pre" if "neurons_pre" in aliases else "neurons"
+    )
+    group = group_of(meta)
+    if group.name != "cyclic":
+        raise ArtifactError(f"{activations}: cyclic views need a cyclic group, not {group.symbol}")
+    fb = fourier_basis(group)
+    n, keys = group.order, read_json(key_json)["key_irreps"]
+    key_freqs = [frequency_of(k) for k in keys]
+    neurons, _ = final_activation(activations, "neurons")
+    clusters = cluster_neurons(irrep_fractions(neurons, fb), fb, 0.0)
+    freqs = [frequency_of(r) if r.startswith("freq") else 0 for r in clusters["irrep"]]
+    phases = neuron_phases(pre, fb, freqs)
+    metrics: dict[str, Any] = {
+        "key_frequencies": key_freqs,
+        "sum_difference_frequencies": sum_difference_frequencies(key_freqs, n),
+    }
+    c = torch.arange(n).repeat_interleave(n)
+    a = torch.arange(n).repeat(n)
+    resid_table = pd.DataFrame({"c": c.numpy(), "a": a.numpy(), "b": ((c - a) % n).numpy()})
+    if "resid" in aliases:
+        resid, _ = final_activation(activations, "resid")
+        reordered = by_c_and_a(resid)  # (c, a, d_model)
+        metrics["resid_half_c_symmetry"] = half_c_symmetry(reordered)
+        units = pd.DataFrame(reordered.reshape(n * n, -1).numpy())
+        resid_table = pd.concat([resid_table, units.rename(columns=str)], axis=1)
+    write_parquet(out["resid"], resid_table)
+    write_parquet(out["harmonics"], harmonics(key_freqs, n, settings["cyclic"]["max_harmonic"]))
+    write_parquet(out["phases"], phases)
+    write_json(out["metrics"], metrics)
+
+
+# `grokscope analyse <step>`: each is one Snakemake rule.
+STEPS = {
+    "cache": step_cache,
+    "key-irreps": step_key_irreps,
+    "neurons": step_neurons,
+    "logits": step_logits,
+    "cyclic": step_cyclic,
+}

@@ -1,0 +1,136 @@
+"""Fourier analysis of weights and activations: norms per basis function and irrep, key irreps,
+and 2-D Fourier coefficients of functions of pairs.
+
+Pure functions (tensors in, tables out). "Share" of an irrep is its fraction of the summed
+squared norm over the non-trivial irreps; the trivial (constant) irrep carries biases, not
+the algorithm.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import torch
+
+from grokscope.representations import FourierBasis, project_2d
+
+
+def embedding_matrices(kind: str, state: dict[str, torch.Tensor], order: int) -> dict[str, Any]:
+    """The model's maps from group elements, each as ``(order, width)``: one row per element.
+
+    ``W_E_a``/``W_E_b`` (MLP, bilinear) or ``W_E`` (transformer, the '=' row dropped) embed
+    the inputs; ``W_U`` (transposed) reads out the answer ``c``.
+    """
+    if kind == "transformer":
+        return {"W_E": state["embed.W_E"][:order], "W_U": state["unembed.W_U"].T}
+    return {"W_E_a": state["W_E_a"], "W_E_b": state["W_E_b"], "W_U": state["W_U"].T}
+
+
+def basis_norms(matrices: dict[str, torch.Tensor], fb: FourierBasis) -> pd.DataFrame:
+    """Squared norm of each matrix along each basis function.
+
+    Returns one row per (matrix, basis function): ``matrix, basis_index, basis_label,
+    irrep, norm`` where ``norm = ‖basis[i] @ M‖²`` for ``M`` of shape ``(order, width)``.
+    """
+    frames = []
+    for name, m in matrices.items():
+        norms = (fb.basis.to(m.dtype) @ m).pow(2).sum(dim=1)  # (order,)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "matrix": name,
+                    "basis_index": range(len(norms)),
+                    "basis_label": fb.labels,
+                    "irrep": [fb.irreps[i].label for i in fb.irrep_of.tolist()],
+                    "norm": norms.double().numpy(),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def irrep_norms(norms: pd.DataFrame, fb: FourierBasis) -> pd.DataFrame:
+    """Per (matrix, irrep): summed squared ``norm`` and ``share`` of the non-trivial total."""
+    order = {irrep.label: irrep.index for irrep in fb.irreps}
+    out = norms.groupby(["matrix", "irrep"], sort=False, as_index=False)["norm"].sum()
+    out["irrep_index"] = out["irrep"].map(order)
+    nontrivial = out["irrep_index"] != 0
+    totals = out[nontrivial].groupby("matrix")["norm"].sum()
+    out["share"] = out["norm"] / out["matrix"].map(totals)
+    out.loc[~nontrivial, "share"] = float("nan")
+    return out.sort_values(["matrix", "irrep_index"], ignore_index=True)
+
+
+def embedding_shares(irreps: pd.DataFrame) -> pd.Series:
+    """Share of each non-trivial irrep in the input embeddings together (W_E, or W_E_a + W_E_b)."""
+    embeds = irreps[irreps["matrix"].str.startswith("W_E") & (irreps["irrep_index"] != 0)]
+    summed = embeds.groupby("irrep", sort=False)["norm"].sum()
+    return (summed / summed.sum()).sort_values(ascending=False, kind="stable")
+
+
+def choose_key_irreps(shares: pd.Series, rule: dict[str, Any]) -> tuple[list[str], str]:
+    """Key irreps from embedding shares (descending), by an explicit rule; returns (labels, why).
+
+    Rules (``params/analysis.yaml: key_irreps``):
+      ``largest_gap``: the top ``m ≤ max_key`` where ``share[m-1] / share[m]`` is largest;
+      ``cumulative``: the fewest top irreps whose shares sum to ``threshold``;
+      ``explicit``: exactly ``irreps``.
+    """
+    values = shares.to_numpy()
+    labels = list(shares.index)
+    if rule["rule"] == "explicit":
+        unknown = sorted(set(rule["irreps"]) - set(labels))
+        if unknown:
+            raise ValueError(f"key_irreps.irreps: no such irreps {unknown}; have {labels}")
+        keys = list(rule["irreps"])
+        covered = float(shares[keys].sum())
+        return keys, f"explicit list; covers {covered:.1%} of the embedding's non-trivial norm"
+    if rule["rule"] == "cumulative":
+        m = int((values.cumsum() < rule["threshold"]).sum()) + 1
+        m = min(m, len(values))
+        return labels[:m], (
+            f"fewest irreps reaching {rule['threshold']:.0%} of the embedding's non-trivial "
+            f"norm: {m} irreps cover {values[:m].sum():.1%}"
+        )
+    # largest_gap
+    limit = min(rule["max_key"], len(values) - 1)
+    if limit < 1:
+        return labels, "only one non-trivial irrep"
+    ratios = values[:limit] / values[1 : limit + 1].clip(min=1e-30)
+    m = int(ratios.argmax()) + 1
+    return labels[:m], (
+        f"largest ratio between consecutive shares among the top {limit + 1}: "
+        f"share #{m} / share #{m + 1} = {ratios[m - 1]:.1f} "
+        f"({values[m - 1]:.2%} vs {values[m]:.2%}); the {m} key irreps cover "
+        f"{values[:m].sum():.1%} of the embedding's non-trivial norm"
+    )
+
+
+def centred(values: torch.Tensor) -> torch.Tensor:
+    """Subtract the mean over all pairs: ``(order, order, ...)`` → same shape."""
+    return values - values.mean(dim=(0, 1), keepdim=True)
+
+
+def mean_fourier_norms(values: torch.Tensor, fb: FourierBasis) -> torch.Tensor:
+    """Mean over units of the centred 2-D Fourier coefficients squared: ``(order, order)``.
+
+    ``values``: ``(order, order, units)`` (e.g. hidden neurons or logits over ``c``).
+    """
+    return project_2d(centred(values), fb).pow(2).mean(dim=2)
+
+
+def fourier_2d_table(coefficients: torch.Tensor, fb: FourierBasis, name: str) -> pd.DataFrame:
+    """Long table of a ``(order, order)`` coefficient map: ``x, y, x_label, y_label, <name>``."""
+    order = fb.group.order
+    x = torch.arange(order).repeat_interleave(order)
+    y = torch.arange(order).repeat(order)
+    return pd.DataFrame(
+        {
+            "x": x.numpy(),
+            "y": y.numpy(),
+            "x_label": [fb.labels[i] for i in x.tolist()],
+            "y_label": [fb.labels[j] for j in y.tolist()],
+            name: coefficients.reshape(-1).double().numpy(),
+        }
+    )

@@ -1,0 +1,74 @@
+"""Neuron clustering: which irrep each hidden neuron computes with, and how cleanly.
+
+A neuron's activation over all pairs is a function ``f(a, b)``. Centred and written in the
+tensor-product Fourier basis, its squared coefficients split its variance across basis pairs
+``(i, j)``. The block of irrep ``r`` is every pair with ``i, j ∈ trivial ∪ rows(r)`` (the
+notebook's 3×3 block ``1, cos wx, sin wx, …, sin wx sin wy`` for a cyclic frequency ``w``);
+its share of the variance is the neuron's *fraction explained* by ``r``. Each neuron is
+assigned the non-trivial irrep with the largest fraction, and is *clean* when that fraction
+reaches the threshold (0.85 in the literature).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import torch
+
+from grokscope.fourier import centred
+from grokscope.representations import FourierBasis, project_2d
+
+
+def block_masks(fb: FourierBasis) -> torch.Tensor:
+    """``(n_irreps, order, order)`` bool: basis pairs in each irrep's block (trivial included,
+    the constant-constant pair excluded). Row 0 (the trivial irrep) covers the linear terms
+    ``(const, i)`` and ``(i, const)`` only."""
+    trivial = fb.irrep_of == 0  # (order,)
+    masks = []
+    for irrep in fb.irreps:
+        rows = trivial | (fb.irrep_of == irrep.index)
+        mask = rows[:, None] & rows[None, :]
+        mask[trivial[:, None] & trivial[None, :]] = False
+        masks.append(mask)
+    return torch.stack(masks)
+
+
+def irrep_fractions(values: torch.Tensor, fb: FourierBasis) -> torch.Tensor:
+    """Fraction of each unit's centred variance in each irrep's block: ``(units, n_irreps)``.
+
+    ``values``: ``(order, order, units)`` over pairs ``(a, b)``. Units with no variance (dead
+    neurons) get NaN.
+    """
+    power = project_2d(centred(values.double()), fb).pow(2)  # (order, order, units)
+    total = power.sum(dim=(0, 1))  # (units,)
+    in_block = torch.einsum("ijn,rij->nr", power, block_masks(fb).double())
+    fractions = in_block / total[:, None]
+    fractions[total <= 1e-12 * total.max().clamp(min=1e-30)] = float("nan")
+    return fractions
+
+
+def cluster_neurons(fractions: torch.Tensor, fb: FourierBasis, threshold: float) -> pd.DataFrame:
+    """One row per neuron: ``neuron, irrep, fraction, clean`` (irrep = best non-trivial one).
+
+    Dead neurons have irrep ``"dead"`` and fraction NaN.
+    """
+    nontrivial = fractions[:, 1:]
+    best = nontrivial.nan_to_num(-1.0).argmax(dim=1) + 1  # (units,)
+    best_fraction = fractions.gather(1, best[:, None])[:, 0]
+    dead = best_fraction.isnan()
+    labels = [fb.irreps[i].label for i in best.tolist()]
+    return pd.DataFrame(
+        {
+            "neuron": range(len(best)),
+            "irrep": ["dead" if d else lab for d, lab in zip(dead.tolist(), labels, strict=True)],
+            "fraction": best_fraction.numpy(),
+            "clean": (best_fraction >= threshold).numpy() & ~dead.numpy(),
+        }
+    )
+
+
+def cluster_sizes(clusters: pd.DataFrame) -> pd.DataFrame:
+    """Per irrep: ``neurons`` assigned and ``clean`` neurons, largest first."""
+    out = clusters.groupby("irrep", as_index=False).agg(
+        neurons=("neuron", "size"), clean=("clean", "sum")
+    )
+    return out.sort_values(["neurons", "irrep"], ascending=[False, True], ignore_index=True)

@@ -1,0 +1,16 @@
+# Every pair through the chosen checkpoints; each hooked activation to Parquet
+# (results/<exp>/activations/<hook>/epoch_*.parquet, schema in grokscope.activations).
+rule cache_activations:
+    input:
+        checkpoints="results/{exp}/train/checkpoints",
+    output:
+        activations=directory("results/{exp}/activations"),
+    params:
+        analysis=analysis("cache"),
+    log:
+        "results/logs/cache_activations/{exp}.log",
+    benchmark:
+        "results/benchmarks/cache_activations/{exp}.tsv"
+    shell:
+        "python -m grokscope analyse cache --inputs checkpoints={input.checkpoints}"
+        " --settings {params.analysis:q} --outputs activations={output.activations} 2> {log}"

@@ -1,0 +1,19 @@
+# Norms of the (un)embeddings per Fourier basis function and irrep; the key irreps, chosen
+# by the rule in params/analysis.yaml (key_irreps) and recorded with the reason.
+rule key_irreps:
+    input:
+        checkpoints="results/{exp}/train/checkpoints",
+    output:
+        basis_norms="results/{exp}/analysis/basis_norms.parquet",
+        irrep_norms="results/{exp}/analysis/irrep_norms.parquet",
+        metrics="results/{exp}/analysis/key_irreps.json",
+    params:
+        analysis=analysis("key_irreps"),
+    log:
+        "results/logs/key_irreps/{exp}.log",
+    benchmark:
+        "results/benchmarks/key_irreps/{exp}.tsv"
+    shell:
+        "python -m grokscope analyse key-irreps --inputs checkpoints={input.checkpoints}"
+        " --settings {params.analysis:q} --outputs basis_norms={output.basis_norms}"
+        " irrep_norms={output.irrep_norms} metrics={output.metrics} 2> {log}"
