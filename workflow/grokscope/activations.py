@@ -93,5 +93,5 @@ def read_activation(path: str | Path) -> tuple[torch.Tensor, dict[str, Any]]:
         raise ArtifactError(f"{path}: not a grokscope activation file (no unit_shape metadata)")
     df = read_parquet(path)
     units = df.columns[3:]
-    values = torch.from_numpy(df[units].to_numpy(dtype=np.float32))
+    values = torch.tensor(df[units].to_numpy(dtype=np.float32))
     return values.reshape(len(df), *meta["unit_shape"]), meta

@@ -73,7 +73,8 @@ def choose_key_irreps(shares: pd.Series, rule: dict[str, Any]) -> tuple[list[str
     """Key irreps from embedding shares (descending), by an explicit rule; returns (labels, why).
 
     Rules (``params/analysis.yaml: key_irreps``):
-      ``largest_gap``: the top ``m ≤ max_key`` where ``share[m-1] / share[m]`` is largest;
+      ``largest_gap``: the top ``m ≤ max_key`` where ``share[m-1] / share[m]`` is largest,
+      among ranks with ``share[m-1] ≥ min_share``;
       ``cumulative``: the fewest top irreps whose shares sum to ``threshold``;
       ``explicit``: exactly ``irreps``.
     """
@@ -93,17 +94,20 @@ def choose_key_irreps(shares: pd.Series, rule: dict[str, Any]) -> tuple[list[str
             f"fewest irreps reaching {rule['threshold']:.0%} of the embedding's non-trivial "
             f"norm: {m} irreps cover {values[:m].sum():.1%}"
         )
-    # largest_gap
+    # largest_gap: only ranks carrying at least `min_share` may end the key set, so the
+    # large ratio between a weak-but-real extra irrep and the noise floor cannot win.
     limit = min(rule["max_key"], len(values) - 1)
     if limit < 1:
         return labels, "only one non-trivial irrep"
     ratios = values[:limit] / values[1 : limit + 1].clip(min=1e-30)
-    m = int(ratios.argmax()) + 1
+    eligible = values[:limit] >= rule["min_share"]
+    eligible[0] = True  # the top irrep is always key
+    m = int((ratios * eligible).argmax()) + 1
     return labels[:m], (
-        f"largest ratio between consecutive shares among the top {limit + 1}: "
-        f"share #{m} / share #{m + 1} = {ratios[m - 1]:.1f} "
-        f"({values[m - 1]:.2%} vs {values[m]:.2%}); the {m} key irreps cover "
-        f"{values[:m].sum():.1%} of the embedding's non-trivial norm"
+        f"largest ratio between consecutive shares among the top {limit + 1} (key irreps "
+        f"must carry ≥ {rule['min_share']:.0%}): share #{m} / share #{m + 1} = "
+        f"{ratios[m - 1]:.1f} ({values[m - 1]:.2%} vs {values[m]:.2%}); the {m} key irreps "
+        f"cover {values[:m].sum():.1%} of the embedding's non-trivial norm"
     )
 
 

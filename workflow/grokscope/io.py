@@ -89,6 +89,8 @@ def read_parquet(path: str | Path, columns: list[str] | None = None) -> pd.DataF
 
 def parquet_metadata(path: str | Path) -> dict[str, Any]:
     """The ``grokscope`` metadata stored by :func:`write_parquet`."""
+    if not Path(path).exists():
+        raise ArtifactError(f"{path}: file not found")
     try:
         meta = pq.read_schema(path).metadata or {}
     except (pa.ArrowInvalid, OSError) as err:
