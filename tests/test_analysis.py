@@ -8,6 +8,7 @@ import duckdb
 import pandas as pd
 import pytest
 import torch
+
 from grokscope.activations import activation_table, read_activation
 from grokscope.cyclic import by_c_and_a, fold, half_c_symmetry, neuron_phases
 from grokscope.fourier import basis_norms, choose_key_irreps, embedding_shares, irrep_norms
@@ -100,7 +101,9 @@ def test_key_irreps_largest_gap_ignores_weak_extra_frequency():
         coef[row] += scale * torch.randn(16, generator=gen, dtype=torch.float64)
     W_E = fb.basis64.T @ coef  # (n, 16): coefficients → function over elements
     shares = embedding_shares(irrep_norms(basis_norms({"W_E": W_E}, fb), fb))
-    keys, reason = choose_key_irreps(shares, {"rule": "largest_gap", "max_key": 10, "min_share": 0.02})
+    keys, reason = choose_key_irreps(
+        shares, {"rule": "largest_gap", "max_key": 10, "min_share": 0.02}
+    )
     assert sorted(keys) == ["freq 12", "freq 3", "freq 7"], reason
     keys, _ = choose_key_irreps(shares, {"rule": "cumulative", "threshold": 0.5})
     assert 1 <= len(keys) <= 2
