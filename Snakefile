@@ -9,6 +9,7 @@
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/import.smk"
 include: "workflow/rules/activations.smk"
 include: "workflow/rules/key_irreps.smk"
 include: "workflow/rules/neurons.smk"

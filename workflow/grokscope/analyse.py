@@ -33,6 +33,7 @@ from grokscope.cyclic import (
 from grokscope.fourier import (
     basis_norms,
     choose_key_irreps,
+    combined_shares,
     embedding_matrices,
     embedding_shares,
     fourier_2d_table,
@@ -44,7 +45,7 @@ from grokscope.hooks import HookedModule
 from grokscope.io import ArtifactError, read_json, write_json, write_parquet
 from grokscope.logits import logit_fve, output_direction_components
 from grokscope.models import build_model
-from grokscope.neurons import cluster_neurons, cluster_sizes, irrep_fractions
+from grokscope.neurons import cluster_neurons, cluster_sizes, irrep_fractions, variance_shares
 from grokscope.representations import FourierBasis, fourier_basis
 
 Paths = dict[str, Path]
@@ -134,9 +135,11 @@ def _key_irreps(fb: FourierBasis, key_json: Path) -> list:
 
 
 def step_key_irreps(inputs: Paths, settings: dict[str, Any], out: Paths) -> None:
-    """Embedding/unembedding norms per basis function and irrep; the key irreps.
+    """(Un)embedding norms per basis function and irrep; the key irreps.
 
-    inputs: ``checkpoints``; settings: params/analysis.yaml ``key_irreps``.
+    An irrep's score is the geometric mean of its share of the input embeddings' norm and
+    its share of the hidden neurons' centred variance; the rule picks from the scores.
+    inputs: ``checkpoints``, ``activations``; settings: params/analysis.yaml ``key_irreps``.
     """
     rule = settings["key_irreps"]
     (path,) = select_checkpoints(inputs["checkpoints"], "final")
@@ -146,8 +149,14 @@ def step_key_irreps(inputs: Paths, settings: dict[str, Any], out: Paths) -> None
     matrices = embedding_matrices(params["model"]["kind"], state, fb.group.order)
     norms = basis_norms(matrices, fb)
     irreps = irrep_norms(norms, fb)
-    shares = embedding_shares(irreps)
-    keys, reason = choose_key_irreps(shares, rule)
+    embedding = embedding_shares(irreps)
+    neurons, _ = final_activation(inputs["activations"], "neurons")
+    labels = [irrep.label for irrep in fb.irreps]
+    neuron = pd.Series(variance_shares(neurons, fb).numpy(), index=labels).iloc[1:]
+    scores = combined_shares(embedding, neuron)
+    keys, reason = choose_key_irreps(scores, rule)
+    irreps["neuron_share"] = irreps["irrep"].map(neuron)
+    irreps["score"] = irreps["irrep"].map(scores)
     write_parquet(out["basis_norms"], norms)
     write_parquet(out["irrep_norms"], irreps)
     write_json(
@@ -157,8 +166,9 @@ def step_key_irreps(inputs: Paths, settings: dict[str, Any], out: Paths) -> None
             "key_irreps": keys,
             "rule": rule["rule"],
             "reason": reason,
-            "key_share": float(shares[keys].sum()),
-            "shares": {label: float(v) for label, v in shares.items()},
+            "key_embedding_share": float(embedding[keys].sum()),
+            "key_neuron_share": float(neuron[keys].sum()),
+            "scores": {label: round(float(v), 6) for label, v in scores.items()},
         },
     )
 

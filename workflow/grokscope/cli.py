@@ -3,6 +3,7 @@
 Pipeline steps (called by the Snakemake rules, which pass params as JSON):
   dataset          all pairs of a group with the train/test split → Parquet
   train            train one experiment → checkpoints, metrics table, final metrics
+  import           convert an externally trained checkpoint into the same outputs as train
   analyse STEP     one analysis step: cache, key-irreps, neurons, logits, cyclic
   figure           render one figure job's figures → HTML + PNG
 
@@ -75,6 +76,13 @@ def cmd_analyse(args: argparse.Namespace) -> None:
     STEPS[args.step](_named_paths(args.inputs), args.settings, _named_paths(args.outputs))
 
 
+def cmd_import(args: argparse.Namespace) -> None:
+    from grokscope.external import step_import
+
+    _set_threads(args.threads)
+    step_import(_named_paths(args.inputs), args.experiment, _named_paths(args.outputs))
+
+
 def cmd_figure(args: argparse.Namespace) -> None:
     from grokscope.figures import render_job
 
@@ -129,6 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--outputs", nargs="+", required=True, metavar="NAME=PATH")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     p.set_defaults(func=cmd_analyse)
+
+    p = sub.add_parser("import", help="convert an externally trained checkpoint")
+    p.add_argument("--experiment", type=_json, required=True, help="params (JSON)")
+    p.add_argument("--inputs", nargs="+", required=True, metavar="NAME=PATH")
+    p.add_argument("--outputs", nargs="+", required=True, metavar="NAME=PATH")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("figure", help="render one figure job (HTML + PNG)")
     p.add_argument("name", help="figure job name, e.g. training")

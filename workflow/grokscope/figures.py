@@ -9,9 +9,6 @@ so restyling never retrains.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,7 +18,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
 
-from grokscope.io import ArtifactError
+from grokscope.io import ArtifactError, atomic_directory
 
 Style = dict[str, Any]
 # One colour per split across every figure, so train/test read the same everywhere.
@@ -108,10 +105,7 @@ def write_figures(figures: dict[str, go.Figure], out_dir: Path, style: Style) ->
     Everything is written to a temporary sibling directory that replaces ``out_dir`` only
     once every file is complete. All PNGs go through one browser session.
     """
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with atomic_directory(out_dir) as tmp:
         for name, fig in figures.items():
             # A fixed div id keeps the HTML byte-identical across renders of the same data.
             fig.write_html(tmp / f"{name}.html", include_plotlyjs="directory", div_id=name)
@@ -122,11 +116,6 @@ def write_figures(figures: dict[str, go.Figure], out_dir: Path, style: Style) ->
             height=style["height"],
             scale=style["scale"],
         )
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def render_job(name: str, inputs: list[Path], style: Style, out_dir: Path) -> None:

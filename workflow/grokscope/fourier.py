@@ -69,8 +69,19 @@ def embedding_shares(irreps: pd.DataFrame) -> pd.Series:
     return (summed / summed.sum()).sort_values(ascending=False, kind="stable")
 
 
+def combined_shares(embedding: pd.Series, neurons: pd.Series) -> pd.Series:
+    """Geometric mean of embedding and neuron shares, renormalised, descending.
+
+    An irrep is key only if the network both embeds it and computes with it: an irrep that
+    is large in the embedding but absent from the neurons (as frequency 31 in the published
+    mod-113 model) scores low.
+    """
+    both = (embedding * neurons.reindex(embedding.index).fillna(0.0)).pow(0.5)
+    return (both / both.sum()).sort_values(ascending=False, kind="stable")
+
+
 def choose_key_irreps(shares: pd.Series, rule: dict[str, Any]) -> tuple[list[str], str]:
-    """Key irreps from embedding shares (descending), by an explicit rule; returns (labels, why).
+    """Key irreps from shares (descending), by an explicit rule; returns (labels, why).
 
     Rules (``params/analysis.yaml: key_irreps``):
       ``largest_gap``: the top ``m ≤ max_key`` where ``share[m-1] / share[m]`` is largest,
@@ -86,13 +97,13 @@ def choose_key_irreps(shares: pd.Series, rule: dict[str, Any]) -> tuple[list[str
             raise ValueError(f"key_irreps.irreps: no such irreps {unknown}; have {labels}")
         keys = list(rule["irreps"])
         covered = float(shares[keys].sum())
-        return keys, f"explicit list; covers {covered:.1%} of the embedding's non-trivial norm"
+        return keys, f"explicit list; covers {covered:.1%} of the score"
     if rule["rule"] == "cumulative":
         m = int((values.cumsum() < rule["threshold"]).sum()) + 1
         m = min(m, len(values))
         return labels[:m], (
-            f"fewest irreps reaching {rule['threshold']:.0%} of the embedding's non-trivial "
-            f"norm: {m} irreps cover {values[:m].sum():.1%}"
+            f"fewest irreps reaching {rule['threshold']:.0%} of the score: "
+            f"{m} irreps cover {values[:m].sum():.1%}"
         )
     # largest_gap: only ranks carrying at least `min_share` may end the key set, so the
     # large ratio between a weak-but-real extra irrep and the noise floor cannot win.
@@ -107,7 +118,7 @@ def choose_key_irreps(shares: pd.Series, rule: dict[str, Any]) -> tuple[list[str
         f"largest ratio between consecutive shares among the top {limit + 1} (key irreps "
         f"must carry ≥ {rule['min_share']:.0%}): share #{m} / share #{m + 1} = "
         f"{ratios[m - 1]:.1f} ({values[m - 1]:.2%} vs {values[m]:.2%}); the {m} key irreps "
-        f"cover {values[:m].sum():.1%} of the embedding's non-trivial norm"
+        f"cover {values[:m].sum():.1%} of the score"
     )
 
 

@@ -46,6 +46,18 @@ def irrep_fractions(values: torch.Tensor, fb: FourierBasis) -> torch.Tensor:
     return fractions
 
 
+def variance_shares(values: torch.Tensor, fb: FourierBasis) -> torch.Tensor:
+    """Share of all units' summed centred variance in each irrep's block: ``(n_irreps,)``.
+
+    Entry 0 (the trivial irrep's linear terms) is excluded from the total and set to NaN.
+    """
+    power = project_2d(centred(values.double()), fb).pow(2).sum(dim=2)  # (order, order)
+    in_block = torch.einsum("ij,rij->r", power, block_masks(fb).double())
+    shares = in_block / in_block[1:].sum()
+    shares[0] = float("nan")
+    return shares
+
+
 def cluster_neurons(fractions: torch.Tensor, fb: FourierBasis, threshold: float) -> pd.DataFrame:
     """One row per neuron: ``neuron, irrep, fraction, clean`` (irrep = best non-trivial one).
 

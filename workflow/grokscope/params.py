@@ -92,7 +92,11 @@ def training_bytes(order: int, model: dict[str, Any]) -> int:
 
 
 def check_experiment(exp: dict[str, Any], path: str | Path) -> None:
-    """Checks that span fields (sizes that would not fit, empty splits)."""
+    """Checks that span fields (train xor import, sizes that would not fit, empty splits)."""
+    if ("train" in exp) == ("import" in exp):
+        raise ParamsError(f"{path}: train: give exactly one of `train` or `import`")
+    if "import" in exp and exp["model"]["kind"] != "transformer":
+        raise ParamsError(f"{path}: model.kind: imported checkpoints are transformers")
     order = group_order(exp["group"]["name"], exp["group"]["n"])
     if order > 100_000:
         raise ParamsError(f"{path}: group.n: group of order {order} is far too large to train on")

@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from grokscope.checkpoints import load_tensors, save_checkpoint, save_tensors
 from grokscope.groups import group_order
+from grokscope.hooks import HookedModule
 from grokscope.io import write_json, write_text
 from grokscope.models import build_model
 
@@ -51,13 +52,34 @@ def warmup_lr(lr: float, step: int, warmup_steps: int) -> float:
     return lr if warmup_steps == 0 else lr * min(step / warmup_steps, 1.0)
 
 
-@torch.no_grad()
-def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
-    """(cross-entropy, accuracy) on pairs ``x (batch, 2)`` with labels ``y (batch,)``."""
-    logits = model.fast_forward(x)  # (batch, order)
-    loss = F.cross_entropy(logits, y)
-    acc = (logits.argmax(dim=1) == y).float().mean()
+def loss_and_accuracy(logits: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    """(cross-entropy, accuracy) of ``logits (batch, order)`` against labels ``y (batch,)``.
+
+    The loss is computed in float64: a grokked model's loss is ~1e-7, below float32's
+    resolution of log-softmax near probability 1.
+    """
+    loss = F.cross_entropy(logits.double(), y)
+    acc = (logits.argmax(dim=1) == y).double().mean()
     return loss.item(), acc.item()
+
+
+@torch.no_grad()
+def evaluate(model: HookedModule, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    """(cross-entropy, accuracy) on pairs ``x (batch, 2)`` with labels ``y (batch,)``."""
+    return loss_and_accuracy(model.fast_forward(x), y)
+
+
+def split_tensors(
+    dataset: pd.DataFrame, device: torch.device | str = "cpu"
+) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """``{"train": (x, y), "test": (x, y)}`` with ``x (n, 2)`` pairs, ``y (n,)`` labels."""
+    out = {}
+    for split in ("train", "test"):
+        rows = dataset[dataset["split"] == split]
+        x = torch.tensor(rows[["a", "b"]].to_numpy(), dtype=torch.int64, device=device)
+        y = torch.tensor(rows["c"].to_numpy(), dtype=torch.int64, device=device)
+        out[split] = (x, y)
+    return out
 
 
 def summarize(rows: list[dict[str, float]]) -> dict[str, Any]:
@@ -127,14 +149,8 @@ def train(
     device = pick_device(cfg["device"])
     order = group_order(exp["group"]["name"], exp["group"]["n"])
 
-    def tensors(split: str) -> tuple[torch.Tensor, torch.Tensor]:
-        rows = dataset[dataset["split"] == split]
-        x = torch.tensor(rows[["a", "b"]].to_numpy(), dtype=torch.int64, device=device)
-        y = torch.tensor(rows["c"].to_numpy(), dtype=torch.int64, device=device)
-        return x, y  # (n, 2), (n,)
-
-    train_x, train_y = tensors("train")
-    test_x, test_y = tensors("test")
+    splits = split_tensors(dataset, device)
+    (train_x, train_y), (test_x, test_y) = splits["train"], splits["test"]
 
     model = build_model(exp["model"], order, exp["seed"]).to(device)
     names = {id(p): n for n, p in model.named_parameters()}

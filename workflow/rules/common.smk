@@ -16,6 +16,8 @@ except ParamsError as err:
     os._exit(1)
 
 EXPERIMENTS = PARAMS["suite"]["experiments"]
+TRAINED = [e for e in EXPERIMENTS if "train" in PARAMS["experiments"][e]]
+IMPORTED = [e for e in EXPERIMENTS if "import" in PARAMS["experiments"][e]]
 
 
 wildcard_constraints:

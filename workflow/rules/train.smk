@@ -10,6 +10,8 @@ rule train:
     params:
         experiment=experiment("seed", "group", "model", "train"),
         resume="results/{exp}/.resume/train",
+    wildcard_constraints:
+        exp="|".join(TRAINED),
     threads: 1
     log:
         "results/logs/train/{exp}.log",
