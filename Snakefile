@@ -15,6 +15,8 @@ include: "workflow/rules/key_irreps.smk"
 include: "workflow/rules/neurons.smk"
 include: "workflow/rules/logits.smk"
 include: "workflow/rules/cyclic.smk"
+include: "workflow/rules/ablations.smk"
+include: "workflow/rules/progress.smk"
 include: "workflow/rules/figures.smk"
 
 
@@ -25,6 +27,8 @@ def experiment_outputs(exp):
         f"results/{exp}/figures/training",
         f"results/{exp}/analysis/neurons.json",
         f"results/{exp}/analysis/logits.json",
+        f"results/{exp}/analysis/ablations.json",
+        f"results/{exp}/analysis/phases.json",
     ]
     if is_cyclic(exp):
         outputs.append(f"results/{exp}/analysis/cyclic.json")

@@ -14,6 +14,17 @@ from typing import Any
 import pandas as pd
 import torch
 
+from grokscope.ablations import (
+    exclude,
+    keep_block,
+    logit_transform,
+    logits_with_neurons,
+    neuron_values,
+    product_basis,
+    remove_frequencies,
+    restrict,
+    split_losses,
+)
 from grokscope.activations import (
     activation_table,
     all_pairs_input,
@@ -42,11 +53,20 @@ from grokscope.fourier import (
 )
 from grokscope.groups import Group, make_group
 from grokscope.hooks import HookedModule
-from grokscope.io import ArtifactError, read_json, write_json, write_parquet
+from grokscope.io import (
+    ArtifactError,
+    read_json,
+    read_parquet,
+    write_json,
+    write_parquet,
+    write_text,
+)
 from grokscope.logits import logit_fve, output_direction_components
 from grokscope.models import build_model
 from grokscope.neurons import cluster_neurons, cluster_sizes, irrep_fractions, variance_shares
+from grokscope.progress import phase_boundaries
 from grokscope.representations import FourierBasis, fourier_basis
+from grokscope.train import loss_and_accuracy
 
 Paths = dict[str, Path]
 
@@ -263,6 +283,182 @@ def step_cyclic(inputs: Paths, settings: dict[str, Any], out: Paths) -> None:
     write_json(out["metrics"], metrics)
 
 
+def _setting_up(inputs: Paths, checkpoint: Path) -> dict[str, Any]:
+    """Model, basis, all pairs, labels and split for the ablation and progress steps."""
+    model, sidecar = load_model(checkpoint)
+    group = group_of(sidecar["params"])
+    dataset = read_parquet(inputs["data"])
+    return {
+        "model": model,
+        "sidecar": sidecar,
+        "fb": fourier_basis(group),
+        "pairs": all_pairs_input(group.order),
+        "labels": torch.tensor(dataset["c"].to_numpy(), dtype=torch.int64),
+        "is_train": torch.tensor((dataset["split"] == "train").to_numpy()),
+    }
+
+
+def ablation_rows(
+    model: HookedModule,
+    fb: FourierBasis,
+    pairs: torch.Tensor,
+    labels: torch.Tensor,
+    is_train: torch.Tensor,
+    keys: list,
+) -> list[dict[str, Any]]:
+    """Baseline, restricted and excluded losses (neurons and logits; all key irreps together
+    and each alone) as rows ``ablation, target, train_loss, test_loss, train_acc, test_acc``."""
+    neurons = neuron_values(model, pairs)
+    baseline = logits_with_neurons(model, pairs, neurons)
+    rows = [{"ablation": "baseline", "target": "", **split_losses(baseline, labels, is_train)}]
+    for target, irreps in [("all key", keys)] + [(k.label, [k]) for k in keys]:
+        dirs = product_basis(fb, irreps)
+        for name, transform in (("restricted", restrict), ("excluded", exclude)):
+            logits = logits_with_neurons(model, pairs, transform(neurons, dirs))
+            rows.append(
+                {"ablation": name, "target": target, **split_losses(logits, labels, is_train)}
+            )
+            logits = logit_transform(baseline, lambda v, t=transform, d=dirs: t(v, d))
+            rows.append(
+                {
+                    "ablation": f"logits {name}",
+                    "target": target,
+                    **split_losses(logits, labels, is_train),
+                }
+            )
+    return rows
+
+
+def step_ablations(inputs: Paths, settings: dict[str, Any], out: Paths) -> None:
+    """Restricted/excluded losses, seed 000's per-cluster validation and seed 004's frequency
+    ablations (cyclic groups), at the final checkpoint.
+
+    inputs: ``checkpoints``, ``data``, ``key_irreps``, ``clusters``; no settings.
+    """
+    (path,) = select_checkpoints(inputs["checkpoints"], "final")
+    s = _setting_up(inputs, path)
+    model, fb, pairs, labels, is_train = s["model"], s["fb"], s["pairs"], s["labels"], s["is_train"]
+    keys = _key_irreps(fb, inputs["key_irreps"])
+    rows = ablation_rows(model, fb, pairs, labels, is_train, keys)
+
+    # Seed 000's validation: each cluster's neurons keep only their own irrep's block.
+    neurons = neuron_values(model, pairs)
+    clusters = read_parquet(inputs["clusters"], columns=["neuron", "irrep"])
+    index = {irrep.label: irrep.index for irrep in fb.irreps}
+    filtered_all = neurons.clone()
+    for label, members in clusters[clusters["irrep"] != "dead"].groupby("irrep")["neuron"]:
+        ids = torch.tensor(members.to_numpy())
+        own = keep_block(neurons[:, :, ids], fb, index[label])
+        one = neurons.clone()
+        one[:, :, ids] = own
+        filtered_all[:, :, ids] = own
+        logits = logits_with_neurons(model, pairs, one)
+        rows.append(
+            {
+                "ablation": "cluster own block",
+                "target": label,
+                **split_losses(logits, labels, is_train),
+            }
+        )
+    logits = logits_with_neurons(model, pairs, filtered_all)
+    rows.append(
+        {
+            "ablation": "cluster own block",
+            "target": "all clusters",
+            **split_losses(logits, labels, is_train),
+        }
+    )
+
+    metrics: dict[str, Any] = {}
+    if fb.group.name == "cyclic":
+        n = fb.group.order
+        key_freqs = [frequency_of(k.label) for k in keys]
+        for name, freqs in (
+            ("without sum/difference frequencies", sum_difference_frequencies(key_freqs, n)),
+            ("key frequencies only", [f for f in range(1, n // 2 + 1) if f not in key_freqs]),
+        ):
+            logits = logits_with_neurons(model, pairs, remove_frequencies(neurons, freqs))
+            rows.append(
+                {"ablation": name, "target": "neurons", **split_losses(logits, labels, is_train)}
+            )
+    table = pd.DataFrame(rows)
+    write_parquet(out["table"], table)
+
+    def pick(ablation: str, target: str, column: str) -> float:
+        hit = table[(table["ablation"] == ablation) & (table["target"] == target)]
+        return float(hit[column].iloc[0])
+
+    for ablation, target in (
+        ("baseline", ""),
+        ("restricted", "all key"),
+        ("excluded", "all key"),
+        ("logits restricted", "all key"),
+        ("logits excluded", "all key"),
+        ("cluster own block", "all clusters"),
+    ):
+        key = ablation.replace(" ", "_")
+        for column in ("train_loss", "test_loss"):
+            metrics[f"{key}_{column}"] = pick(ablation, target, column)
+    write_json(out["metrics"], metrics)
+
+
+def gini(values: torch.Tensor) -> float:
+    """Gini coefficient of non-negative ``values`` (0: all equal; → 1: one carries all)."""
+    x = values.double().sort().values
+    n = len(x)
+    ranks = torch.arange(1, n + 1, dtype=torch.float64)
+    return float(2 * (ranks * x).sum() / (n * x.sum()) - (n + 1) / n)
+
+
+def step_progress(inputs: Paths, settings: dict[str, Any], out: Paths) -> None:
+    """Progress measures at every saved checkpoint, and the phase boundaries.
+
+    inputs: ``checkpoints``, ``data``, ``key_irreps``; settings: params/analysis.yaml
+    ``neurons`` (clean threshold) and ``phases``.
+    """
+    paths = list_checkpoints(inputs["checkpoints"])
+    if not paths:
+        raise ArtifactError(f"{inputs['checkpoints']}: no checkpoints")
+    s = _setting_up(inputs, paths[-1])
+    fb, pairs, labels, is_train = s["fb"], s["pairs"], s["labels"], s["is_train"]
+    keys = _key_irreps(fb, inputs["key_irreps"])
+    dirs = product_basis(fb, keys)
+    kind = s["sidecar"]["params"]["model"]["kind"]
+    threshold = settings["neurons"]["clean_threshold"]
+    rows = []
+    for path in paths:
+        model, sidecar = load_model(path)
+        state = model.state_dict()
+        neurons = neuron_values(model, pairs)
+        logits = logits_with_neurons(model, pairs, neurons)
+        restricted = logits_with_neurons(model, pairs, restrict(neurons, dirs))
+        excluded = logits_with_neurons(model, pairs, exclude(neurons, dirs))
+        embeds = embedding_matrices(kind, state, fb.group.order)
+        norms = irrep_norms(basis_norms(embeds, fb), fb)
+        per_irrep = norms[norms["matrix"].str.startswith("W_E") & (norms["irrep_index"] != 0)]
+        per_irrep = per_irrep.groupby("irrep")["norm"].sum()
+        fractions = irrep_fractions(neurons, fb)
+        clean = cluster_neurons(fractions, fb, threshold)["clean"].mean()
+        rows.append(
+            {
+                "epoch": sidecar["epoch"],
+                **split_losses(logits, labels, is_train),
+                "restricted_loss": split_losses(restricted, labels, is_train)["test_loss"],
+                "restricted_loss_all": loss_and_accuracy(restricted, labels)[0],
+                "excluded_loss": split_losses(excluded, labels, is_train)["train_loss"],
+                "sum_squared_weights": float(
+                    sum(p.double().pow(2).sum() for p in model.parameters())
+                ),
+                "gini_embedding": gini(torch.tensor(per_irrep.to_numpy())),
+                "clean_fraction": float(clean),
+            }
+        )
+    table = pd.DataFrame(rows)
+    write_parquet(out["table"], table)
+    write_text(out["plot"], table.to_csv(index=False, float_format="%.9g"))
+    write_json(out["metrics"], phase_boundaries(table, settings["phases"]))
+
+
 # `grokscope analyse <step>`: each is one Snakemake rule.
 STEPS = {
     "cache": step_cache,
@@ -270,4 +466,6 @@ STEPS = {
     "neurons": step_neurons,
     "logits": step_logits,
     "cyclic": step_cyclic,
+    "ablations": step_ablations,
+    "progress": step_progress,
 }

@@ -4,7 +4,8 @@ Pipeline steps (called by the Snakemake rules, which pass params as JSON):
   dataset          all pairs of a group with the train/test split → Parquet
   train            train one experiment → checkpoints, metrics table, final metrics
   import           convert an externally trained checkpoint into the same outputs as train
-  analyse STEP     one analysis step: cache, key-irreps, neurons, logits, cyclic
+  analyse STEP     one analysis step: cache, key-irreps, neurons, logits, cyclic,
+                   ablations, progress
   figure           render one figure job's figures → HTML + PNG
 
 Project commands (run by people):
@@ -130,7 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("analyse", help="one analysis step (see grokscope.analyse.STEPS)")
     p.add_argument(
-        "step", choices=["cache", "key-irreps", "neurons", "logits", "cyclic"], help="the step"
+        "step",
+        choices=["cache", "key-irreps", "neurons", "logits", "cyclic", "ablations", "progress"],
     )
     p.add_argument("--inputs", nargs="+", default=[], metavar="NAME=PATH")
     p.add_argument("--settings", type=_json, default={}, help="settings (JSON)")
