@@ -1,0 +1,135 @@
+"""Known-answer tests for ablations and progress measures on a hand-built network."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+import torch
+
+from grokscope.ablations import (
+    exclude,
+    keep_block,
+    logit_transform,
+    logits_with_neurons,
+    neuron_values,
+    product_basis,
+    remove_frequencies,
+    restrict,
+    split_losses,
+)
+from grokscope.activations import all_pairs_input
+from grokscope.analyse import gini
+from grokscope.groups import make_group
+from grokscope.models import BilinearNet
+from grokscope.progress import phase_boundaries
+from grokscope.representations import fourier_basis
+
+N, K, SCALE = 23, 4, 300.0
+
+
+@pytest.fixture(scope="module")
+def constructed():
+    """A BilinearNet on C_23 that computes exactly SCALE · cos(w(a + b − c)), w = 2πK/N.
+
+    Products: cos wa cos wb, sin wa sin wb, cos wa sin wb, sin wa cos wb; the unembedding
+    reads cos(w(a+b)) = p0 − p1 against cos wc and sin(w(a+b)) = p2 + p3 against sin wc.
+    """
+    w = 2 * math.pi * K / N
+    x = torch.arange(N, dtype=torch.float32)
+    cos, sin = torch.cos(w * x), torch.sin(w * x)
+    model = BilinearNet(N, 4, seed=0)
+    with torch.no_grad():
+        model.W_E_a.copy_(torch.stack([cos, sin, cos, sin], dim=1))
+        model.W_E_b.copy_(torch.stack([cos, sin, sin, cos], dim=1))
+        model.W_U.copy_(SCALE * torch.stack([cos, -cos, sin, sin]))
+    group = make_group("cyclic", N)
+    fb = fourier_basis(group)
+    pairs = all_pairs_input(N)
+    labels = group.table.flatten()
+    is_train = torch.rand(N * N, generator=torch.Generator().manual_seed(0)) < 0.4
+    key = [irrep for irrep in fb.irreps if irrep.label == f"freq {K}"]
+    return model, fb, pairs, labels, is_train, key
+
+
+def test_constructed_network_is_what_it_claims(constructed):
+    model, fb, pairs, labels, is_train, _ = constructed
+    a, b = pairs[:, 0].double(), pairs[:, 1].double()
+    c = torch.arange(N, dtype=torch.float64)
+    expected = SCALE * torch.cos(2 * math.pi * K * (a[:, None] + b[:, None] - c[None, :]) / N)
+    assert torch.allclose(model(pairs).double(), expected, atol=1e-3)
+    assert split_losses(model(pairs), labels, is_train)["test_acc"] == 1.0
+
+
+def test_excluding_the_only_irrep_gives_log_order_and_restricting_keeps_baseline(constructed):
+    model, fb, pairs, labels, is_train, key = constructed
+    neurons = neuron_values(model, pairs)
+    baseline = split_losses(logits_with_neurons(model, pairs, neurons), labels, is_train)
+    dirs = product_basis(fb, key)
+    restricted = split_losses(
+        logits_with_neurons(model, pairs, restrict(neurons, dirs)), labels, is_train
+    )
+    excluded = split_losses(
+        logits_with_neurons(model, pairs, exclude(neurons, dirs)), labels, is_train
+    )
+    assert excluded["train_loss"] == pytest.approx(math.log(N), rel=1e-4)
+    assert excluded["test_loss"] == pytest.approx(math.log(N), rel=1e-4)
+    assert restricted["train_loss"] == pytest.approx(baseline["train_loss"], rel=1e-3)
+    assert baseline["train_loss"] < 0.01
+
+    # The same at the logits.
+    logits = model(pairs)
+    on_logits = split_losses(logit_transform(logits, lambda v: exclude(v, dirs)), labels, is_train)
+    assert on_logits["train_loss"] == pytest.approx(math.log(N), rel=1e-4)
+    kept = split_losses(logit_transform(logits, lambda v: restrict(v, dirs)), labels, is_train)
+    assert kept["train_loss"] == pytest.approx(baseline["train_loss"], rel=1e-3)
+
+    # Another irrep's directions are irrelevant: excluding them changes nothing.
+    other = [irrep for irrep in fb.irreps if irrep.label == f"freq {K + 1}"]
+    unchanged = exclude(neurons, product_basis(fb, other))
+    assert torch.allclose(unchanged, neurons, atol=1e-5)
+
+
+def test_own_block_and_frequency_removal(constructed):
+    model, fb, pairs, _, _, key = constructed
+    neurons = neuron_values(model, pairs).double()
+    assert torch.allclose(keep_block(neurons, fb, key[0].index), neurons, atol=1e-5)
+    other = key[0].index + 1
+    assert keep_block(neurons, fb, other).abs().max() < 1e-5
+    # Products of frequency-K waves hold frequencies K along each input and nothing else.
+    assert remove_frequencies(neurons, [K]).abs().max() < 1e-5
+    assert torch.allclose(remove_frequencies(neurons, [K + 1, 2 * K]), neurons, atol=1e-5)
+
+
+def test_gini():
+    assert gini(torch.ones(10)) == pytest.approx(0.0, abs=1e-12)
+    one_hot = torch.zeros(10)
+    one_hot[3] = 5.0
+    assert gini(one_hot) == pytest.approx(0.9)
+
+
+def test_phase_boundaries_rule():
+    table = pd.DataFrame(
+        {
+            "epoch": [0, 100, 200, 400, 800, 1600],
+            "train_acc": [0.0, 0.5, 1.0, 1.0, 1.0, 1.0],
+            "test_acc": [0.0, 0.0, 0.0, 0.2, 0.7, 1.0],
+            "test_loss": [4.0, 6.0, 8.0, 6.0, 1.0, 0.01],
+            "excluded_loss": [4.0, 1.0, 0.1, 0.5, 3.0, 6.0],
+        }
+    )
+    rule = {
+        "memorised_train_acc": 0.99,
+        "cleanup_test_acc": 0.5,
+        "grokked_test_acc": 0.99,
+        "rise_factor": 2.0,
+    }
+    out = phase_boundaries(table, rule)
+    assert (out["memorised_epoch"], out["cleanup_start_epoch"], out["grokked_epoch"]) == (
+        200,
+        800,
+        1600,
+    )
+    assert out["excluded_rise_epoch"] == 400 and out["test_fall_epoch"] == 800
+    assert [p["name"] for p in out["phases"]] == ["memorisation", "circuit formation", "clean-up"]
