@@ -21,18 +21,14 @@ include: "workflow/rules/figures.smk"
 
 
 def experiment_outputs(exp):
-    """Everything `rule all` builds for one experiment."""
-    outputs = [
-        f"results/{exp}/train/final.json",
-        f"results/{exp}/figures/training",
-        f"results/{exp}/analysis/neurons.json",
-        f"results/{exp}/analysis/logits.json",
-        f"results/{exp}/analysis/ablations.json",
-        f"results/{exp}/analysis/phases.json",
-    ]
+    """Every output of every step for one experiment (all of them, so that a missing sibling
+    output of an up-to-date job is rebuilt too)."""
+    steps = [rules.dataset, rules.cache_activations, rules.key_irreps, rules.neurons]
+    steps += [rules.logits, rules.ablations, rules.progress, rules.figure_training]
+    steps += [rules.train if exp in TRAINED else rules.import_checkpoint]
     if is_cyclic(exp):
-        outputs.append(f"results/{exp}/analysis/cyclic.json")
-    return outputs
+        steps.append(rules.cyclic_views)
+    return [path for step in steps for path in expand(step.output, exp=exp)]
 
 
 rule all:

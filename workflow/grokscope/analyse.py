@@ -50,6 +50,8 @@ from grokscope.fourier import (
     fourier_2d_table,
     irrep_norms,
     mean_fourier_norms,
+    neuron_readout,
+    weights_table,
 )
 from grokscope.groups import Group, make_group
 from grokscope.hooks import HookedModule
@@ -179,6 +181,7 @@ def step_key_irreps(inputs: Paths, settings: dict[str, Any], out: Paths) -> None
     irreps["score"] = irreps["irrep"].map(scores)
     write_parquet(out["basis_norms"], norms)
     write_parquet(out["irrep_norms"], irreps)
+    write_parquet(out["weights"], weights_table(matrices, fb))
     write_json(
         out["metrics"],
         {
@@ -194,9 +197,11 @@ def step_key_irreps(inputs: Paths, settings: dict[str, Any], out: Paths) -> None
 
 
 def step_neurons(inputs: Paths, settings: dict[str, Any], out: Paths) -> None:
-    """Neuron clustering and the mean 2-D Fourier norms of neurons and logits.
+    """Neuron clustering, the mean 2-D Fourier norms of neurons and logits, and each
+    cluster's readout (neurons → logits) per output basis function.
 
-    inputs: ``activations``, ``key_irreps``; settings: params/analysis.yaml ``neurons``.
+    inputs: ``checkpoints``, ``activations``, ``key_irreps``; settings: params/analysis.yaml
+    ``neurons``.
     """
     activations, key_json = inputs["activations"], inputs["key_irreps"]
     threshold = settings["neurons"]["clean_threshold"]
@@ -212,6 +217,23 @@ def step_neurons(inputs: Paths, settings: dict[str, Any], out: Paths) -> None:
     mean_norms["logits"] = fourier_2d_table(mean_fourier_norms(logits, fb), fb, "logits")["logits"]
     keys = read_json(key_json)["key_irreps"]
     alive = clusters[clusters["irrep"] != "dead"]
+    (path,) = select_checkpoints(inputs["checkpoints"], "final")
+    state, sidecar = load_checkpoint(path)
+    readout = neuron_readout(sidecar["params"]["model"]["kind"], state).double()
+    frames = []
+    for label, members in alive.groupby("irrep")["neuron"]:
+        norms = (readout[torch.tensor(members.to_numpy())] @ fb.basis64.T).pow(2).sum(dim=0)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "irrep": label,
+                    "basis_index": range(len(norms)),
+                    "basis_label": fb.labels,
+                    "norm": norms.numpy(),
+                }
+            )
+        )
+    write_parquet(out["readout"], pd.concat(frames, ignore_index=True))
     write_parquet(out["clusters"], clusters.merge(wide, on="neuron"))
     write_parquet(out["sizes"], sizes)
     write_parquet(out["fourier_mean"], mean_norms)
@@ -246,7 +268,8 @@ def step_logits(inputs: Paths, settings: dict[str, Any], out: Paths) -> None:
 def step_cyclic(inputs: Paths, settings: dict[str, Any], out: Paths) -> None:
     """Seed 004's views for cyclic groups: harmonics, neuron phases, residual symmetry.
 
-    inputs: ``activations``, ``key_irreps``; settings: params/analysis.yaml ``cyclic``.
+    inputs: ``checkpoints``, ``activations``, ``key_irreps``; settings: params/analysis.yaml
+    ``cyclic``.
     """
     activations, key_json = inputs["activations"], inputs["key_irreps"]
     aliases = read_json(activations / "hooks.json")["aliases"]
@@ -264,6 +287,17 @@ def step_cyclic(inputs: Paths, settings: dict[str, Any], out: Paths) -> None:
     clusters = cluster_neurons(irrep_fractions(neurons, fb), fb, 0.0)
     freqs = [frequency_of(r) if r.startswith("freq") else 0 for r in clusters["irrep"]]
     phases = neuron_phases(pre, fb, freqs)
+    (path,) = select_checkpoints(inputs["checkpoints"], "final")
+    state, sidecar = load_checkpoint(path)
+    readout = neuron_readout(sidecar["params"]["model"]["kind"], state).double()
+    # Each neuron's weight onto the cos/sin output direction of its own frequency.
+    for part in ("cos", "sin"):
+        phases[f"readout_{part}"] = [
+            float(readout[i] @ fb.basis64[fb.labels.index(f"{part} {k}")])
+            if k and 2 * k != n
+            else float("nan")
+            for i, k in enumerate(freqs)
+        ]
     metrics: dict[str, Any] = {
         "key_frequencies": key_freqs,
         "sum_difference_frequencies": sum_difference_frequencies(key_freqs, n),

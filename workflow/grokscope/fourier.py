@@ -27,6 +27,42 @@ def embedding_matrices(kind: str, state: dict[str, torch.Tensor], order: int) ->
     return {"W_E_a": state["W_E_a"], "W_E_b": state["W_E_b"], "W_U": state["W_U"].T}
 
 
+def neuron_readout(kind: str, state: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The linear map from the hidden neurons to the logits: ``(units, order)``.
+
+    MLP and bilinear: ``W_U``; transformer: ``W_out @ W_U`` (the MLP output goes straight
+    into the residual stream, then the unembedding).
+    """
+    if kind == "transformer":
+        return state["blocks.0.mlp.W_out"] @ state["unembed.W_U"]
+    return state["W_U"]
+
+
+def weights_table(matrices: dict[str, torch.Tensor], fb: FourierBasis) -> pd.DataFrame:
+    """Each ``(order, width)`` matrix in space and in the Fourier basis, long format:
+    ``matrix, dim, domain (space|fourier), index, label, value``."""
+    frames = []
+    for name, m in matrices.items():
+        for domain, values, labels in (
+            ("space", m, fb.group.labels),
+            ("fourier", fb.basis.to(m.dtype) @ m, fb.labels),
+        ):
+            order, width = values.shape
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "matrix": name,
+                        "dim": torch.arange(width).repeat(order).numpy(),
+                        "domain": domain,
+                        "index": torch.arange(order).repeat_interleave(width).numpy(),
+                        "label": [labels[i] for i in range(order) for _ in range(width)],
+                        "value": values.reshape(-1).double().numpy(),
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True)
+
+
 def basis_norms(matrices: dict[str, torch.Tensor], fb: FourierBasis) -> pd.DataFrame:
     """Squared norm of each matrix along each basis function.
 

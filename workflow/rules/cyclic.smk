@@ -2,6 +2,7 @@
 # amplitude, and the residual stream at '=' reordered by (c, a) with its symmetry about c/2.
 rule cyclic_views:
     input:
+        checkpoints="results/{exp}/train/checkpoints",
         activations="results/{exp}/activations",
         key_irreps="results/{exp}/analysis/key_irreps.json",
     output:
@@ -16,7 +17,8 @@ rule cyclic_views:
     benchmark:
         "results/benchmarks/cyclic_views/{exp}.tsv"
     shell:
-        "python -m grokscope analyse cyclic --inputs activations={input.activations}"
+        "python -m grokscope analyse cyclic --inputs checkpoints={input.checkpoints}"
+        " activations={input.activations}"
         " key_irreps={input.key_irreps} --settings {params.analysis:q}"
         " --outputs harmonics={output.harmonics} phases={output.phases}"
         " resid={output.resid} metrics={output.metrics} 2> {log}"

@@ -8,6 +8,7 @@ rule key_irreps:
     output:
         basis_norms="results/{exp}/analysis/basis_norms.parquet",
         irrep_norms="results/{exp}/analysis/irrep_norms.parquet",
+        weights="results/{exp}/analysis/weights.parquet",
         metrics="results/{exp}/analysis/key_irreps.json",
     params:
         analysis=analysis("key_irreps"),
@@ -19,4 +20,5 @@ rule key_irreps:
         "python -m grokscope analyse key-irreps --inputs checkpoints={input.checkpoints}"
         " activations={input.activations}"
         " --settings {params.analysis:q} --outputs basis_norms={output.basis_norms}"
-        " irrep_norms={output.irrep_norms} metrics={output.metrics} 2> {log}"
+        " irrep_norms={output.irrep_norms} weights={output.weights}"
+        " metrics={output.metrics} 2> {log}"
