@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pytest
 import torch
+
 from grokscope.groups import Group, alternating, cyclic, dihedral, symmetric
 from grokscope.representations import (
     FourierBasis,

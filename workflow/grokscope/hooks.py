@@ -45,7 +45,7 @@ class HookedModule(nn.Module):
 
     @property
     def hook_points(self) -> dict[str, HookPoint]:
-        """Every hook point by name, in forward order."""
+        """Every hook point by name, in module registration order."""
         return {name: m for name, m in self.named_modules() if isinstance(m, HookPoint)}
 
     @contextmanager

@@ -20,8 +20,9 @@ from grokscope.hooks import HookedModule, HookPoint
 MODEL_KINDS = ("bilinear", "mlp", "transformer")
 
 
-def _randn(gen: torch.Generator, *shape: int, scale: float) -> nn.Parameter:
-    return nn.Parameter(torch.randn(*shape, generator=gen) * scale)
+def _randn(gen: torch.Generator, *shape: int, fan: int) -> nn.Parameter:
+    # randn / sqrt(fan), dividing as the notebooks do (multiplying by 1/sqrt differs in ulps).
+    return nn.Parameter(torch.randn(*shape, generator=gen) / math.sqrt(fan))
 
 
 class BilinearNet(HookedModule):
@@ -32,11 +33,10 @@ class BilinearNet(HookedModule):
     def __init__(self, order: int, embed_dim: int, seed: int) -> None:
         super().__init__()
         gen = torch.Generator().manual_seed(seed)
-        s = 1 / math.sqrt(embed_dim)
         # The notebook divides by sqrt(embed_dim) for all three, in this order.
-        self.W_E_a = _randn(gen, order, embed_dim, scale=s)
-        self.W_E_b = _randn(gen, order, embed_dim, scale=s)
-        self.W_U = _randn(gen, embed_dim, order, scale=s)
+        self.W_E_a = _randn(gen, order, embed_dim, fan=embed_dim)
+        self.W_E_b = _randn(gen, order, embed_dim, fan=embed_dim)
+        self.W_U = _randn(gen, embed_dim, order, fan=embed_dim)
         self.hook_embed_a = HookPoint()
         self.hook_embed_b = HookPoint()
         self.hook_product = HookPoint()
@@ -55,7 +55,7 @@ class MLP(nn.Module):
 
     def __init__(self, gen: torch.Generator, d_in: int, hidden_dim: int) -> None:
         super().__init__()
-        self.W = _randn(gen, d_in, hidden_dim, scale=1 / math.sqrt(d_in))
+        self.W = _randn(gen, d_in, hidden_dim, fan=d_in)
         self.hook_pre = HookPoint()
         self.hook_post = HookPoint()
 
@@ -71,11 +71,10 @@ class OneLayerMLP(HookedModule):
     def __init__(self, order: int, embed_dim: int, hidden_dim: int, seed: int) -> None:
         super().__init__()
         gen = torch.Generator().manual_seed(seed)
-        s = 1 / math.sqrt(embed_dim)
-        self.W_E_a = _randn(gen, order, embed_dim, scale=s)
-        self.W_E_b = _randn(gen, order, embed_dim, scale=s)
+        self.W_E_a = _randn(gen, order, embed_dim, fan=embed_dim)
+        self.W_E_b = _randn(gen, order, embed_dim, fan=embed_dim)
         self.mlp = MLP(gen, 2 * embed_dim, hidden_dim)
-        self.W_U = _randn(gen, hidden_dim, order, scale=1 / math.sqrt(hidden_dim))
+        self.W_U = _randn(gen, hidden_dim, order, fan=hidden_dim)
         self.hook_embed_a = HookPoint()
         self.hook_embed_b = HookPoint()
         self.hook_embed = HookPoint()
@@ -104,7 +103,7 @@ class OneLayerMLP(HookedModule):
 class Embed(nn.Module):
     def __init__(self, gen: torch.Generator, d_vocab: int, d_model: int) -> None:
         super().__init__()
-        self.W_E = _randn(gen, d_vocab, d_model, scale=1 / math.sqrt(d_model))
+        self.W_E = _randn(gen, d_vocab, d_model, fan=d_model)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         return F.embedding(tokens, self.W_E)  # (batch, pos, d_model)
@@ -113,7 +112,7 @@ class Embed(nn.Module):
 class PosEmbed(nn.Module):
     def __init__(self, gen: torch.Generator, n_ctx: int, d_model: int) -> None:
         super().__init__()
-        self.W_pos = _randn(gen, n_ctx, d_model, scale=1 / math.sqrt(d_model))
+        self.W_pos = _randn(gen, n_ctx, d_model, fan=d_model)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         return self.W_pos[: tokens.shape[1]].expand(
@@ -128,11 +127,10 @@ class Attention(nn.Module):
         self, gen: torch.Generator, d_model: int, n_heads: int, d_head: int, n_ctx: int
     ) -> None:
         super().__init__()
-        s = 1 / math.sqrt(d_model)
-        self.W_K = _randn(gen, n_heads, d_model, d_head, scale=s)
-        self.W_Q = _randn(gen, n_heads, d_model, d_head, scale=s)
-        self.W_V = _randn(gen, n_heads, d_model, d_head, scale=s)
-        self.W_O = _randn(gen, n_heads, d_head, d_model, scale=s)
+        self.W_K = _randn(gen, n_heads, d_model, d_head, fan=d_model)
+        self.W_Q = _randn(gen, n_heads, d_model, d_head, fan=d_model)
+        self.W_V = _randn(gen, n_heads, d_model, d_head, fan=d_model)
+        self.W_O = _randn(gen, n_heads, d_head, d_model, fan=d_model)
         self.register_buffer("mask", torch.tril(torch.ones(n_ctx, n_ctx, dtype=torch.bool)))
         self.d_head = d_head
         for name in ("q", "k", "v", "attn_scores", "pattern", "z"):
@@ -153,10 +151,9 @@ class Attention(nn.Module):
 class TransformerMLP(nn.Module):
     def __init__(self, gen: torch.Generator, d_model: int, d_mlp: int) -> None:
         super().__init__()
-        s = 1 / math.sqrt(d_model)
-        self.W_in = _randn(gen, d_model, d_mlp, scale=s)
+        self.W_in = _randn(gen, d_model, d_mlp, fan=d_model)
         self.b_in = nn.Parameter(torch.zeros(d_mlp))
-        self.W_out = _randn(gen, d_mlp, d_model, scale=s)
+        self.W_out = _randn(gen, d_mlp, d_model, fan=d_model)
         self.b_out = nn.Parameter(torch.zeros(d_model))
         self.hook_pre = HookPoint()
         self.hook_post = HookPoint()
@@ -185,7 +182,7 @@ class TransformerBlock(nn.Module):
 class Unembed(nn.Module):
     def __init__(self, gen: torch.Generator, d_model: int, d_vocab_out: int) -> None:
         super().__init__()
-        self.W_U = _randn(gen, d_model, d_vocab_out, scale=1 / math.sqrt(d_vocab_out))
+        self.W_U = _randn(gen, d_model, d_vocab_out, fan=d_vocab_out)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x @ self.W_U

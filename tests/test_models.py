@@ -1,0 +1,398 @@
+"""The three architectures: shapes, TransformerLens names, hooks, notebook init, fast path."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from grokscope.data import all_pairs
+from grokscope.groups import make_group
+from grokscope.models import BilinearNet, OneLayerMLP, Transformer, build_model
+
+torch.set_num_threads(1)
+
+SPECS = {
+    "bilinear": {"kind": "bilinear", "embed_dim": 16},
+    "mlp": {"kind": "mlp", "embed_dim": 16, "hidden_dim": 32},
+    "transformer": {"kind": "transformer", "d_model": 32, "n_heads": 2, "d_head": 16, "d_mlp": 64},
+}
+KINDS = list(SPECS)
+
+TRANSFORMER_HOOKS = [
+    "hook_embed",
+    "hook_pos_embed",
+    "blocks.0.hook_resid_pre",
+    "blocks.0.attn.hook_q",
+    "blocks.0.attn.hook_k",
+    "blocks.0.attn.hook_v",
+    "blocks.0.attn.hook_attn_scores",
+    "blocks.0.attn.hook_pattern",
+    "blocks.0.attn.hook_z",
+    "blocks.0.hook_attn_out",
+    "blocks.0.hook_resid_mid",
+    "blocks.0.mlp.hook_pre",
+    "blocks.0.mlp.hook_post",
+    "blocks.0.hook_mlp_out",
+    "blocks.0.hook_resid_post",
+    "hook_logits",
+]
+
+
+def small_group():
+    return make_group("cyclic", 7)
+
+
+def pairs_of(group):
+    return all_pairs(group)[:, :2]
+
+
+def model_of(kind, order, seed=0):
+    return build_model(SPECS[kind], order, seed)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_logits_shape(kind):
+    group = small_group()
+    model = model_of(kind, group.order)
+    pairs = pairs_of(group)[:10]
+    logits = model(pairs)
+    assert logits.shape == (10, group.order)
+    assert logits.dtype == torch.float32
+    assert torch.isfinite(logits).all()
+
+
+def test_build_model_kinds_and_unknown():
+    assert isinstance(model_of("bilinear", 5), BilinearNet)
+    assert isinstance(model_of("mlp", 5), OneLayerMLP)
+    assert isinstance(model_of("transformer", 5), Transformer)
+    with pytest.raises(ValueError, match="cnn"):
+        build_model({"kind": "cnn"}, 5, 0)
+
+
+def test_transformer_hook_names():
+    names = set(model_of("transformer", 7).hook_points)
+    assert set(TRANSFORMER_HOOKS) <= names
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("bilinear", {"hook_embed_a", "hook_embed_b", "hook_product", "hook_logits"}),
+        (
+            "mlp",
+            {
+                "hook_embed_a",
+                "hook_embed_b",
+                "hook_embed",
+                "mlp.hook_pre",
+                "mlp.hook_post",
+                "hook_logits",
+            },
+        ),
+    ],
+)
+def test_small_model_hook_names(kind, expected):
+    model = model_of(kind, 7)
+    assert set(model.hook_points) == expected
+    assert model.neuron_hook in model.hook_points
+
+
+def test_transformer_neuron_hook_exists():
+    model = model_of("transformer", 7)
+    assert model.neuron_hook == "blocks.0.mlp.hook_post"
+    assert model.neuron_hook in model.hook_points
+
+
+def test_transformer_parameter_names_and_shapes():
+    order, spec = 7, SPECS["transformer"]
+    d, h, dh, dm = spec["d_model"], spec["n_heads"], spec["d_head"], spec["d_mlp"]
+    params = dict(model_of("transformer", order).named_parameters())
+    expected = {
+        "embed.W_E": (order + 1, d),
+        "pos_embed.W_pos": (3, d),
+        "blocks.0.attn.W_Q": (h, d, dh),
+        "blocks.0.attn.W_K": (h, d, dh),
+        "blocks.0.attn.W_V": (h, d, dh),
+        "blocks.0.attn.W_O": (h, dh, d),
+        "blocks.0.mlp.W_in": (d, dm),
+        "blocks.0.mlp.b_in": (dm,),
+        "blocks.0.mlp.W_out": (dm, d),
+        "blocks.0.mlp.b_out": (d,),
+        "unembed.W_U": (d, order),
+    }
+    assert set(params) == set(expected)
+    for name, shape in expected.items():
+        assert tuple(params[name].shape) == shape, name
+
+
+def _expected_shapes(kind, batch, order):
+    s = SPECS[kind]
+    if kind == "bilinear":
+        e = s["embed_dim"]
+        return {
+            "hook_embed_a": (batch, e),
+            "hook_embed_b": (batch, e),
+            "hook_product": (batch, e),
+            "hook_logits": (batch, order),
+        }
+    if kind == "mlp":
+        e, hd = s["embed_dim"], s["hidden_dim"]
+        return {
+            "hook_embed_a": (batch, e),
+            "hook_embed_b": (batch, e),
+            "hook_embed": (batch, 2 * e),
+            "mlp.hook_pre": (batch, hd),
+            "mlp.hook_post": (batch, hd),
+            "hook_logits": (batch, order),
+        }
+    d, h, dh, dm = s["d_model"], s["n_heads"], s["d_head"], s["d_mlp"]
+    resid = (batch, 3, d)
+    return {
+        "hook_embed": resid,
+        "hook_pos_embed": resid,
+        "blocks.0.hook_resid_pre": resid,
+        "blocks.0.attn.hook_q": (batch, 3, h, dh),
+        "blocks.0.attn.hook_k": (batch, 3, h, dh),
+        "blocks.0.attn.hook_v": (batch, 3, h, dh),
+        "blocks.0.attn.hook_attn_scores": (batch, h, 3, 3),
+        "blocks.0.attn.hook_pattern": (batch, h, 3, 3),
+        "blocks.0.attn.hook_z": (batch, 3, h, dh),
+        "blocks.0.hook_attn_out": resid,
+        "blocks.0.hook_resid_mid": resid,
+        "blocks.0.mlp.hook_pre": (batch, 3, dm),
+        "blocks.0.mlp.hook_post": (batch, 3, dm),
+        "blocks.0.hook_mlp_out": resid,
+        "blocks.0.hook_resid_post": resid,
+        "hook_logits": (batch, order),
+    }
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_run_with_cache_all_hooks(kind):
+    group = small_group()
+    model = model_of(kind, group.order)
+    pairs = pairs_of(group)[:12]
+    logits, cache = model.run_with_cache(pairs)
+    with torch.no_grad():
+        plain = model(pairs)
+    assert torch.equal(logits, plain)
+    assert set(cache) == set(model.hook_points)
+    expected = _expected_shapes(kind, 12, group.order)
+    assert set(cache) == set(expected)
+    for name, shape in expected.items():
+        assert tuple(cache[name].shape) == shape, name
+        assert not cache[name].requires_grad
+    assert torch.equal(cache["hook_logits"], logits)
+    if kind != "bilinear":  # the bilinear product is signed (checked separately)
+        assert (cache[model.neuron_hook] >= 0).all()  # post-ReLU
+
+
+def test_bilinear_cache_consistency():
+    group = small_group()
+    model = model_of("bilinear", group.order)
+    pairs = pairs_of(group)[:12]
+    _, cache = model.run_with_cache(pairs)
+    assert torch.allclose(cache["hook_product"], cache["hook_embed_a"] * cache["hook_embed_b"])
+    assert torch.equal(cache["hook_embed_a"], model.W_E_a.detach()[pairs[:, 0]])
+
+
+def test_mlp_cache_consistency():
+    group = small_group()
+    model = model_of("mlp", group.order)
+    pairs = pairs_of(group)[:12]
+    _, cache = model.run_with_cache(pairs)
+    assert torch.equal(cache["mlp.hook_post"], F.relu(cache["mlp.hook_pre"]))
+    assert torch.equal(cache["hook_embed"][:, :16], cache["hook_embed_a"])
+
+
+def test_transformer_attention_pattern():
+    group = small_group()
+    model = model_of("transformer", group.order)
+    pairs = pairs_of(group)
+    _, cache = model.run_with_cache(pairs)
+    pattern = cache["blocks.0.attn.hook_pattern"]
+    torch.testing.assert_close(pattern.sum(-1), torch.ones(pattern.shape[:-1]))
+    upper = torch.triu(torch.ones(3, 3, dtype=torch.bool), diagonal=1)
+    assert (pattern[..., upper] == 0).all()
+    assert (pattern[..., ~upper] > 0).all()
+    scores = cache["blocks.0.attn.hook_attn_scores"]
+    assert torch.isneginf(scores[..., upper]).all()
+    assert torch.isfinite(scores[..., ~upper]).all()
+    # position 0 only sees itself
+    assert torch.allclose(pattern[:, :, 0, 0], torch.ones(()))
+    # the embedding hook sees the '=' token (index order) at the last position
+    assert torch.equal(
+        cache["hook_embed"][:, 2], model.embed.W_E.detach()[group.order].expand(49, -1)
+    )
+    assert torch.equal(cache["blocks.0.mlp.hook_post"], F.relu(cache["blocks.0.mlp.hook_pre"]))
+    resid_mid = cache["blocks.0.hook_resid_pre"] + cache["blocks.0.hook_attn_out"]
+    torch.testing.assert_close(cache["blocks.0.hook_resid_mid"], resid_mid)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_run_with_cache_names_restricts(kind):
+    group = small_group()
+    model = model_of(kind, group.order)
+    pairs = pairs_of(group)[:5]
+    names = [model.neuron_hook, "hook_logits"]
+    logits, cache = model.run_with_cache(pairs, names=names)
+    assert set(cache) == set(names)
+    assert torch.equal(cache["hook_logits"], logits)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_run_with_hooks_ablation_and_passthrough(kind):
+    group = small_group()
+    model = model_of(kind, group.order)
+    pairs = pairs_of(group)
+    with torch.no_grad():
+        plain = model(pairs)
+        zeroed = model.run_with_hooks(pairs, [(model.neuron_hook, lambda x, name: x * 0)])
+        seen = []
+        untouched = model.run_with_hooks(
+            pairs, [(model.neuron_hook, lambda x, name: seen.append(name))]
+        )
+        after = model(pairs)
+    assert not torch.allclose(zeroed, plain)
+    assert torch.equal(untouched, plain)
+    assert seen == [model.neuron_hook]
+    assert torch.equal(after, plain)  # hooks are removed afterwards
+
+
+def test_bilinear_zero_product_gives_zero_logits():
+    group = small_group()
+    model = model_of("bilinear", group.order)
+    with torch.no_grad():
+        out = model.run_with_hooks(
+            pairs_of(group), [("hook_product", lambda x, n: torch.zeros_like(x))]
+        )
+    assert torch.equal(out, torch.zeros_like(out))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_unknown_hook_raises_and_cleans_up(kind):
+    group = small_group()
+    model = model_of(kind, group.order)
+    pairs = pairs_of(group)
+    with torch.no_grad():
+        plain = model(pairs)
+    with pytest.raises(KeyError, match="hook_nonexistent"):
+        model.run_with_hooks(
+            pairs,
+            [(model.neuron_hook, lambda x, n: x * 0), ("hook_nonexistent", lambda x, n: x)],
+        )
+    with pytest.raises(KeyError):
+        model.run_with_cache(pairs, names=["blocks.7.hook_nothing"])
+    with torch.no_grad():
+        assert torch.equal(model(pairs), plain)  # the valid hook was detached again
+
+
+# --- initialisation identical to the notebook ---------------------------------------------
+
+
+def notebook_bilinear_init(n, e, seed):
+    torch.manual_seed(seed)
+    W_E_a = torch.randn(n, e) / np.sqrt(e)
+    W_E_b = torch.randn(n, e) / np.sqrt(e)
+    W_U = torch.randn(e, n) / np.sqrt(e)
+    return {"W_E_a": W_E_a, "W_E_b": W_E_b, "W_U": W_U}
+
+
+def notebook_mlp_init(n, e, hidden, seed):
+    torch.manual_seed(seed)
+    W_E_a = torch.randn(n, e) / np.sqrt(e)
+    W_E_b = torch.randn(n, e) / np.sqrt(e)
+    W = torch.randn(2 * e, hidden) / np.sqrt(2 * e)
+    W_U = torch.randn(hidden, n) / np.sqrt(hidden)
+    return {"W_E_a": W_E_a, "W_E_b": W_E_b, "mlp.W": W, "W_U": W_U}
+
+
+INIT_CASES = [
+    ("bilinear", 13, {"embed_dim": 24}, 0),
+    ("bilinear", 12, {"embed_dim": 32}, 5),
+    ("mlp", 13, {"embed_dim": 24, "hidden_dim": 48}, 0),
+    ("mlp", 10, {"embed_dim": 32, "hidden_dim": 100}, 7),
+]
+
+
+def _init_pair(kind, n, dims, seed):
+    model = build_model({"kind": kind, **dims}, n, seed)
+    if kind == "bilinear":
+        ref = notebook_bilinear_init(n, dims["embed_dim"], seed)
+    else:
+        ref = notebook_mlp_init(n, dims["embed_dim"], dims["hidden_dim"], seed)
+    return dict(model.named_parameters()), ref
+
+
+@pytest.mark.parametrize(("kind", "n", "dims", "seed"), INIT_CASES)
+def test_init_matches_notebook(kind, n, dims, seed):
+    ours, ref = _init_pair(kind, n, dims, seed)
+    assert set(ours) == set(ref)
+    for name, expected in ref.items():
+        # same random stream, same order, same scale: equal to float32 rounding (<= 2 ulp)
+        torch.testing.assert_close(ours[name].detach(), expected, rtol=2**-21, atol=0)
+
+
+@pytest.mark.parametrize(("kind", "n", "dims", "seed"), INIT_CASES)
+def test_init_matches_notebook_bitwise(kind, n, dims, seed):
+    ours, ref = _init_pair(kind, n, dims, seed)
+    for name, expected in ref.items():
+        assert torch.equal(ours[name].detach(), expected), name
+
+
+def test_init_does_not_touch_global_rng():
+    torch.manual_seed(11)
+    expected = torch.randn(3)
+    torch.manual_seed(11)
+    model_of("mlp", 7, seed=3)
+    assert torch.equal(torch.randn(3), expected)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_same_seed_same_params_different_seed_different(kind):
+    a = dict(model_of(kind, 9, seed=1).named_parameters())
+    b = dict(model_of(kind, 9, seed=1).named_parameters())
+    c = dict(model_of(kind, 9, seed=2).named_parameters())
+    for name in a:
+        assert torch.equal(a[name], b[name]), name
+        if "b_in" in name or "b_out" in name:  # biases start at zero
+            assert torch.equal(a[name], c[name])
+        else:
+            assert not torch.equal(a[name], c[name]), name
+
+
+def test_init_scale():
+    model = model_of("mlp", 50, seed=0)
+    assert math.isclose(float(model.W_E_a.detach().std()), 1 / math.sqrt(16), rel_tol=0.15)
+    assert math.isclose(float(model.mlp.W.detach().std()), 1 / math.sqrt(32), rel_tol=0.15)
+
+
+# --- fast path -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(("name", "n"), [("cyclic", 13), ("dihedral", 6), ("symmetric", 4)])
+def test_fast_forward_matches_forward(kind, name, n):
+    group = make_group(name, n)
+    data = all_pairs(group)
+    pairs, labels = data[:, :2], data[:, 2]
+    model = model_of(kind, group.order, seed=3)
+
+    def grads(fn):
+        model.zero_grad(set_to_none=True)
+        logits = fn(pairs)
+        F.cross_entropy(logits, labels).backward()
+        return logits.detach(), {k: p.grad.clone() for k, p in model.named_parameters()}
+
+    slow_logits, slow_grads = grads(model)
+    fast_logits, fast_grads = grads(model.fast_forward)
+    assert fast_logits.shape == (group.order**2, group.order)
+    torch.testing.assert_close(fast_logits, slow_logits, atol=1e-5, rtol=0)
+    assert set(fast_grads) == set(slow_grads)
+    for k in slow_grads:
+        assert slow_grads[k].abs().max() > 0, k  # every parameter is actually exercised
+        torch.testing.assert_close(fast_grads[k], slow_grads[k], atol=1e-5, rtol=0, msg=k)
