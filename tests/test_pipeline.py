@@ -7,74 +7,20 @@ remote is the project's default (a directory beside the repo, here inside tmp_pa
 from __future__ import annotations
 
 import filecmp
-import os
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from repo_utils import ROOT, TINY, dvc_clean, make_repo, nothing_to_do, result_files, run, set_value
 
-ROOT = Path(__file__).resolve().parents[1]
-TINY = "tiny_c41"
 pytestmark = pytest.mark.slow
-
-
-def run(cmd: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-    """Run a shell command in ``cwd`` with this interpreter's tools and the copy's package."""
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]])
-    env["PYTHONPATH"] = str(cwd / "workflow")  # the copy's package, not the installed one
-    for var in ("AUTHOR", "COMMITTER"):  # commits work on machines without a git identity
-        env.setdefault(f"GIT_{var}_NAME", "grokscope tests")
-        env.setdefault(f"GIT_{var}_EMAIL", "tests@grokscope.invalid")
-    done = subprocess.run(cmd, shell=True, cwd=cwd, env=env, text=True, capture_output=True)
-    if check and done.returncode != 0:
-        raise AssertionError(f"`{cmd}` failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    return done
-
-
-def nothing_to_do(repo: Path) -> bool:
-    return "Nothing to be done" in run("snakemake -n --cores 1", repo).stdout
-
-
-def dvc_clean(repo: Path) -> bool:
-    return run("dvc status --json", repo).stdout.strip() in ("{}", "")
-
-
-def set_value(path: Path, key: str, value: str) -> None:
-    """Replace the value of an indented ``key:`` line in a params YAML file."""
-    text = path.read_text()
-    new, count = re.subn(rf"^(\s*{key}:\s*)\S+", rf"\g<1>{value}", text, count=1, flags=re.M)
-    assert count == 1, f"no {key} in {path}"
-    path.write_text(new)
-
-
-def result_files(repo: Path) -> dict[str, Path]:
-    base = repo / "results"
-    skip = ("logs", "benchmarks")
-    return {
-        str(p.relative_to(base)): p
-        for p in sorted(base.rglob("*"))
-        if p.is_file() and p.relative_to(base).parts[0] not in skip and ".resume" not in p.parts
-    }
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
     """A git repo with the tiny suite, built once by `snakemake --cores 2`."""
-    tmp = tmp_path_factory.mktemp("pipeline")
-    repo = tmp / "a"
-    files = run("git ls-files -z --cached --others --exclude-standard", ROOT).stdout.split("\0")
-    for name in filter(None, files):
-        if (ROOT / name).is_file() and name != "dvc.lock":
-            (repo / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, repo / name)
-    (repo / "params/suite.yaml").write_text(f"experiments:\n  - {TINY}\n")
-    run("git init -q && git add -A && git commit -qm init", repo)
-    run("grokscope dvc-yaml && git add dvc.yaml && git commit -qm 'tiny suite' --allow-empty", repo)
+    repo = make_repo(tmp_path_factory.mktemp("pipeline") / "a", [TINY])
     first = run("snakemake --cores 2", repo)
     assert "Finished jobid" in first.stderr + first.stdout
     return repo

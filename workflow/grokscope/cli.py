@@ -6,7 +6,8 @@ Pipeline steps (called by the Snakemake rules, which pass params as JSON):
   import           convert an externally trained checkpoint into the same outputs as train
   analyse STEP     one analysis step: cache, key-irreps, neurons, logits, cyclic,
                    ablations, progress
-  figure           render one figure job's figures → HTML + PNG
+  figure JOB       render one figure job's figures → HTML + PNG
+  report           the HTML index of every experiment's metrics and figures
 
 Project commands (run by people):
   validate         check every file in params/ (what the Snakefile does before any job)
@@ -36,9 +37,11 @@ def _json(text: str) -> dict:
 
 
 def _set_threads(threads: int) -> None:
+    """Use exactly the rule's `threads` (Snakemake's scheduling assumes it) and say so."""
     import torch
 
     torch.set_num_threads(threads)
+    print(f"torch threads: {torch.get_num_threads()}", file=sys.stderr)
 
 
 def cmd_dataset(args: argparse.Namespace) -> None:
@@ -87,7 +90,14 @@ def cmd_import(args: argparse.Namespace) -> None:
 def cmd_figure(args: argparse.Namespace) -> None:
     from grokscope.figures import render_job
 
-    render_job(args.name, args.inputs, args.style, args.out_dir)
+    names = render_job(args.name, _named_paths(args.inputs), args.style, args.out_dir)
+    print(f"{args.name}: {len(names)} figures: {' '.join(names)}", file=sys.stderr)
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    from grokscope.report import write_report
+
+    write_report(args.inputs, args.experiments, args.out)
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
@@ -148,11 +158,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("figure", help="render one figure job (HTML + PNG)")
-    p.add_argument("name", help="figure job name, e.g. training")
-    p.add_argument("--inputs", nargs="+", type=Path, required=True)
+    p.add_argument("name", help="figure job (grokscope.figures.FIGURE_JOBS), e.g. neurons")
+    p.add_argument("--inputs", nargs="+", required=True, metavar="NAME=PATH")
     p.add_argument("--style", type=_json, required=True, help="figure settings (JSON)")
     p.add_argument("--out-dir", type=Path, required=True)
     p.set_defaults(func=cmd_figure)
+
+    p = sub.add_parser("report", help="results/index.html: every experiment's metrics, figures")
+    p.add_argument(
+        "--inputs",
+        nargs="+",
+        type=Path,
+        required=True,
+        help="results/<exp>/figures/<job> directories and results/<exp>/.../*.json metrics",
+    )
+    p.add_argument("--experiments", type=_json, required=True, help="experiment summaries (JSON)")
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("validate", help="validate params/ against workflow/schemas/")
     p.add_argument("--params-dir", default="params")

@@ -8,6 +8,7 @@ is a single line naming the file and the field, e.g.
 from __future__ import annotations
 
 import os
+import shutil
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,59 @@ def check_experiment(exp: dict[str, Any], path: str | Path) -> None:
         )
 
 
+def cache_bytes(exp: dict[str, Any], cache: dict[str, Any]) -> tuple[int, int]:
+    """(peak memory, disk) bytes to cache ``cache.hooks`` at ``cache.checkpoints`` of ``exp``.
+
+    Units per hook come from one forward pass of the model on a single pair; every hook is
+    held at once for all order² pairs (float32 + int32 a, b, c), plus a table copy of the
+    largest.
+    """
+    import torch
+
+    from grokscope.activations import resolve_hooks
+    from grokscope.models import build_model
+    from grokscope.train import checkpoint_epochs
+
+    # Only called for experiments whose training fits, so the order is modest here.
+    order = group_order(exp["group"]["name"], exp["group"]["n"])
+    model = build_model(exp["model"], order, 0)
+    pair = torch.zeros(1, 2, dtype=torch.int64)
+    _, acts = model.run_with_cache(pair, resolve_hooks(model, cache["hooks"]))
+    units = [a[0].numel() for a in acts.values()]
+    per_hook = [order * order * (4 * u + 12) for u in units]
+    if cache["checkpoints"] == "all" and "train" in exp:
+        t = exp["train"]
+        checkpoints = len(
+            checkpoint_epochs(t["epochs"], t["checkpoint_every"], t["log_checkpoints"])
+        )
+    elif isinstance(cache["checkpoints"], list):
+        checkpoints = len(cache["checkpoints"]) + 1
+    else:
+        checkpoints = 1
+    return sum(per_hook) + 2 * max(per_hook), sum(per_hook) * checkpoints
+
+
+def check_cache(name: str, exp: dict[str, Any], cache: dict[str, Any], path: Path) -> None:
+    """Refuse an activation cache that would not fit in memory or on disk, with the estimate."""
+    try:
+        memory, disk = cache_bytes(exp, cache)
+    except ValueError as err:  # an unknown hook name for this model
+        raise ParamsError(f"{path}: cache.hooks: {err} (experiment {name})") from None
+    have = physical_memory()
+    if memory > MEMORY_SHARE * have:
+        raise ParamsError(
+            f"{path}: cache.hooks: caching these hooks for experiment {name} needs about "
+            f"{_count(memory / 2**30)} GiB of memory, more than {MEMORY_SHARE:.0%} of this "
+            f"machine's {have / 2**30:.1f} GiB"
+        )
+    free = shutil.disk_usage(".").free
+    if disk > free:
+        raise ParamsError(
+            f"{path}: cache.checkpoints: caching experiment {name} needs about "
+            f"{_count(disk / 2**30)} GiB of disk, more than the {free / 2**30:.1f} GiB free"
+        )
+
+
 def load_experiment(path: str | Path) -> dict[str, Any]:
     """Read, schema-validate and sanity-check one experiment file."""
     exp = validate(read_yaml(path), "experiment", path)
@@ -145,4 +199,5 @@ def load_params(params_dir: str | Path = "params") -> dict[str, Any]:
             raise ParamsError(
                 f"{suite_path}: experiments.{i}: no file params/experiments/{name}.yaml"
             )
+        check_cache(name, experiments[name], analysis["cache"], analysis_path)
     return {"suite": suite, "figures": figures, "analysis": analysis, "experiments": experiments}

@@ -1,6 +1,7 @@
 # Shared set-up: load and validate params/, expose them to rules as plain JSON strings.
 import json
 import os
+import re
 import sys
 
 from grokscope.params import ParamsError, load_params
@@ -20,8 +21,13 @@ TRAINED = [e for e in EXPERIMENTS if "train" in PARAMS["experiments"][e]]
 IMPORTED = [e for e in EXPERIMENTS if "import" in PARAMS["experiments"][e]]
 
 
+def one_of(names):
+    """Wildcard regex matching exactly these names (and nothing when there are none)."""
+    return "|".join(re.escape(name) for name in names) or "(?!)"
+
+
 wildcard_constraints:
-    exp="|".join(EXPERIMENTS),
+    exp=one_of(EXPERIMENTS),
 
 
 def experiment(*keys):

@@ -11,7 +11,7 @@ rule import_checkpoint:
     params:
         experiment=experiment("seed", "group", "model", "import"),
     wildcard_constraints:
-        exp="|".join(IMPORTED),
+        exp=one_of(IMPORTED),
     log:
         "results/logs/import_checkpoint/{exp}.log",
     benchmark:

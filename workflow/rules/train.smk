@@ -11,8 +11,12 @@ rule train:
         experiment=experiment("seed", "group", "model", "train"),
         resume="results/{exp}/.resume/train",
     wildcard_constraints:
-        exp="|".join(TRAINED),
+        exp=one_of(TRAINED),
     threads: 1
+    resources:
+        # GPUs (Snakemake's standard `gpu` resource): none locally; the slurm profile asks
+        # for one (set-resources). Training uses a GPU when CUDA sees one, else the CPU.
+        gpu=0,
     log:
         "results/logs/train/{exp}.log",
     benchmark:
