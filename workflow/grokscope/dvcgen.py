@@ -122,8 +122,9 @@ def command_modules(command: str) -> list[Path]:
     return sorted(_module_path(m) for m in seen)
 
 
-def stage(job: JobSpec) -> tuple[str, dict[str, Any]]:
-    """The ``(name, definition)`` of the DVC stage that runs ``job``."""
+def stage(job: JobSpec, sources: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    """The ``(name, definition)`` of the DVC stage that runs ``job``; ``sources`` maps an
+    experiment to the params file stem it comes from (sweep members → their sweep)."""
     name = "-".join([job.rule, *job.wildcards.values()])
     targets = " ".join(job.outputs.values())
     cmd = (
@@ -135,8 +136,13 @@ def stage(job: JobSpec) -> tuple[str, dict[str, Any]]:
     params = []
     for param, value in job.params.items():
         if param in PARAM_FILES:
-            path = PARAM_FILES[param].format(**job.wildcards)
-            params.append({path: sorted(json.loads(value))})
+            keys = set(json.loads(value))
+            exp = job.wildcards.get("exp")
+            if param == "experiment" and sources.get(exp, exp) != exp:
+                keys.add("sweep")  # a sweep member: its values come from the sweep block
+                exp = sources[exp]
+            path = PARAM_FILES[param].format(exp=exp)
+            params.append({path: sorted(keys)})
     outs, metrics, plots = [], [], []
     for out_name, path in job.outputs.items():
         if out_name == "metrics":
@@ -155,9 +161,9 @@ def stage(job: JobSpec) -> tuple[str, dict[str, Any]]:
     return name, definition
 
 
-def render(jobs: list[JobSpec]) -> str:
+def render(jobs: list[JobSpec], sources: dict[str, str]) -> str:
     """The text of dvc.yaml for ``jobs``."""
-    stages = dict(stage(job) for job in jobs)
+    stages = dict(stage(job, sources) for job in jobs)
     return HEADER + yaml.safe_dump({"stages": stages}, sort_keys=False, width=100)
 
 
@@ -167,7 +173,9 @@ def write_or_check(out: Path, check: bool = False) -> int:
 
     Returns a process exit code: 0 written / up to date, 1 stale.
     """
-    text = render(snakemake_jobs(Path("Snakefile")))
+    from grokscope.params import load_params
+
+    text = render(snakemake_jobs(Path("Snakefile")), load_params("params")["sources"])
     if check:
         current = out.read_text() if out.exists() else ""
         if current != text:

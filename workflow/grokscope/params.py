@@ -7,6 +7,8 @@ is a single line naming the file and the field, e.g.
 
 from __future__ import annotations
 
+import copy
+import itertools
 import os
 import shutil
 from functools import cache
@@ -173,17 +175,64 @@ def check_cache(name: str, exp: dict[str, Any], cache: dict[str, Any], path: Pat
 
 
 def load_experiment(path: str | Path) -> dict[str, Any]:
-    """Read, schema-validate and sanity-check one experiment file."""
+    """Read, schema-validate and sanity-check one experiment file (sweeps: every member)."""
+    return _load_members(path)[0]
+
+
+def _load_members(path: str | Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """(the file's params, its experiments: itself, or its sweep's members), all checked."""
     exp = validate(read_yaml(path), "experiment", path)
-    check_experiment(exp, path)
-    return exp
+    members = expand_sweep(Path(path).stem, exp, path)
+    for member in members.values():
+        check_experiment(member, path)
+    return exp, members
+
+
+def _member_name(key: str, value: Any) -> str:
+    leaf = key.split(".")[-1]
+    return f"{leaf}{value}"
+
+
+def expand_sweep(name: str, exp: dict[str, Any], path: str | Path) -> dict[str, dict[str, Any]]:
+    """An experiment with a ``sweep`` block as its members ``{name-seed3: params, …}``.
+
+    ``sweep`` maps a dotted key (``seed``, ``train.lr``, …) to a list of values; members are
+    the cartesian product, named ``<name>-<leaf><value>`` per swept key, each validated like
+    an experiment of its own. Without ``sweep``: ``{name: exp}``.
+    """
+    if "sweep" not in exp:
+        return {name: exp}
+    base = {k: v for k, v in exp.items() if k != "sweep"}
+    keys = list(exp["sweep"])
+    members = {}
+    for values in itertools.product(*(exp["sweep"][k] for k in keys)):
+        member = copy.deepcopy(base)
+        for key, value in zip(keys, values, strict=True):
+            *parents, leaf = key.split(".")
+            node = member
+            for part in parents:
+                if not isinstance(node.get(part), dict):
+                    raise ParamsError(f"{path}: sweep.{key}: no such key to sweep")
+                node = node[part]
+            if leaf not in node:
+                raise ParamsError(f"{path}: sweep.{key}: no such key to sweep")
+            node[leaf] = value
+        member_name = "-".join(
+            [name] + [_member_name(k, v) for k, v in zip(keys, values, strict=True)]
+        )
+        validate(member, "experiment", f"{path} (sweep member {member_name})")
+        members[member_name] = member
+    return members
 
 
 def load_params(params_dir: str | Path = "params") -> dict[str, Any]:
-    """Everything in ``params/``, validated: ``{"suite", "figures", "analysis", "experiments"}``.
+    """Everything in ``params/``, validated.
 
-    Every experiment file is validated, including ones the suite does not list, so a broken
-    file never waits until someone enables it.
+    Returns ``suite``, ``figures``, ``analysis``, ``experiments`` (every experiment by name,
+    sweeps expanded into their members), ``sweeps`` (sweep name → member names) and
+    ``sources`` (experiment name → its params file stem). Every experiment file is
+    validated, including ones the suite does not list, so a broken file never waits until
+    someone enables it.
     """
     params_dir = Path(params_dir)
     suite_path, figures_path = params_dir / "suite.yaml", params_dir / "figures.yaml"
@@ -191,13 +240,25 @@ def load_params(params_dir: str | Path = "params") -> dict[str, Any]:
     suite = validate(read_yaml(suite_path), "suite", suite_path)
     figures = validate(read_yaml(figures_path), "figures", figures_path)
     analysis = validate(read_yaml(analysis_path), "analysis", analysis_path)
-    experiments = {
-        p.stem: load_experiment(p) for p in sorted((params_dir / "experiments").glob("*.yaml"))
-    }
+    experiments, sweeps, sources = {}, {}, {}
+    for path in sorted((params_dir / "experiments").glob("*.yaml")):
+        _, members = _load_members(path)
+        experiments |= members
+        sources |= {member: path.stem for member in members}
+        if len(members) > 1 or path.stem not in members:
+            sweeps[path.stem] = list(members)
     for i, name in enumerate(suite["experiments"]):
-        if name not in experiments:
+        if name not in sources.values():
             raise ParamsError(
                 f"{suite_path}: experiments.{i}: no file params/experiments/{name}.yaml"
             )
-        check_cache(name, experiments[name], analysis["cache"], analysis_path)
-    return {"suite": suite, "figures": figures, "analysis": analysis, "experiments": experiments}
+        for member in sweeps.get(name, [name]):
+            check_cache(member, experiments[member], analysis["cache"], analysis_path)
+    return {
+        "suite": suite,
+        "figures": figures,
+        "analysis": analysis,
+        "experiments": experiments,
+        "sweeps": sweeps,
+        "sources": sources,
+    }

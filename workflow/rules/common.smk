@@ -16,7 +16,9 @@ except ParamsError as err:
     print(f"grokscope: invalid params: {err}", file=sys.stderr)
     os._exit(1)
 
-EXPERIMENTS = PARAMS["suite"]["experiments"]
+# Suite entries that are sweeps stand for their members (params/experiments/<sweep>.yaml).
+SWEEPS = {n: PARAMS["sweeps"][n] for n in PARAMS["suite"]["experiments"] if n in PARAMS["sweeps"]}
+EXPERIMENTS = [m for n in PARAMS["suite"]["experiments"] for m in PARAMS["sweeps"].get(n, [n])]
 TRAINED = [e for e in EXPERIMENTS if "train" in PARAMS["experiments"][e]]
 IMPORTED = [e for e in EXPERIMENTS if "import" in PARAMS["experiments"][e]]
 
@@ -28,6 +30,7 @@ def one_of(names):
 
 wildcard_constraints:
     exp=one_of(EXPERIMENTS),
+    sweep=one_of(SWEEPS),
 
 
 def experiment(*keys):

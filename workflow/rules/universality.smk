@@ -1,0 +1,30 @@
+# Sweeps only: which key irreps each member (seed) learned, how often each irrep appears,
+# and which one each member learned first (rule in grokscope.universality).
+def sweep_inputs(w):
+    members = SWEEPS[w.sweep]
+    return {
+        **{f"key_irreps:{m}": f"results/{m}/analysis/key_irreps.json" for m in members},
+        **{f"progress:{m}": f"results/{m}/analysis/progress.parquet" for m in members},
+    }
+
+
+rule universality:
+    input:
+        unpack(sweep_inputs),
+    output:
+        table="results/{sweep}/universality.parquet",
+        metrics="results/{sweep}/universality.json",
+    params:
+        seeds=lambda w: json.dumps(
+            {"seeds": {m: PARAMS["experiments"][m]["seed"] for m in SWEEPS[w.sweep]}},
+            sort_keys=True,
+        ),
+        inputs=lambda w: " ".join(f"{k}={v}" for k, v in sweep_inputs(w).items()),
+    log:
+        "results/logs/universality/{sweep}.log",
+    benchmark:
+        "results/benchmarks/universality/{sweep}.tsv"
+    shell:
+        "python -m grokscope analyse universality --inputs {params.inputs}"
+        " --settings {params.seeds:q} --outputs table={output.table}"
+        " metrics={output.metrics} 2> {log}"
