@@ -69,6 +69,7 @@ from grokscope.neurons import cluster_neurons, cluster_sizes, irrep_fractions, v
 from grokscope.progress import phase_boundaries
 from grokscope.representations import FourierBasis, fourier_basis
 from grokscope.train import loss_and_accuracy
+from grokscope.universality import SHARE_PREFIX, universality_summary, universality_table
 
 Paths = dict[str, Path]
 
@@ -445,7 +446,9 @@ def gini(values: torch.Tensor) -> float:
 
 
 def step_progress(inputs: Paths, settings: dict[str, Any], out: Paths) -> None:
-    """Progress measures at every saved checkpoint, and the phase boundaries.
+    """Progress measures at every saved checkpoint, and the phase boundaries. The Parquet
+    table also has each irrep's embedding share (``share <irrep>`` columns); the CSV (for
+    ``dvc plots``) only the scalar measures.
 
     inputs: ``checkpoints``, ``data``, ``key_irreps``; settings: params/analysis.yaml
     ``neurons`` (clean threshold) and ``phases``.
@@ -473,6 +476,7 @@ def step_progress(inputs: Paths, settings: dict[str, Any], out: Paths) -> None:
         per_irrep = per_irrep.groupby("irrep")["norm"].sum()
         fractions = irrep_fractions(neurons, fb)
         clean = cluster_neurons(fractions, fb, threshold)["clean"].mean()
+        shares = per_irrep / per_irrep.sum()
         rows.append(
             {
                 "epoch": sidecar["epoch"],
@@ -485,12 +489,32 @@ def step_progress(inputs: Paths, settings: dict[str, Any], out: Paths) -> None:
                 ),
                 "gini_embedding": gini(torch.tensor(per_irrep.to_numpy())),
                 "clean_fraction": float(clean),
+                **{f"{SHARE_PREFIX}{label}": float(v) for label, v in shares.items()},
             }
         )
     table = pd.DataFrame(rows)
     write_parquet(out["table"], table)
-    write_text(out["plot"], table.to_csv(index=False, float_format="%.9g"))
+    scalars = [c for c in table.columns if not c.startswith(SHARE_PREFIX)]
+    write_text(out["plot"], table[scalars].to_csv(index=False, float_format="%.9g"))
     write_json(out["metrics"], phase_boundaries(table, settings["phases"]))
+
+
+def step_universality(inputs: Paths, settings: dict[str, Any], out: Paths) -> None:
+    """Universality table of a sweep from its members' key irreps and progress tables.
+
+    inputs: ``key_irreps=<json>`` and ``progress=<parquet>`` per member, named
+    ``key_irreps:<member>`` and ``progress:<member>``; settings: ``{"seeds": {member: seed}}``.
+    """
+    members = {}
+    for member, seed in settings["seeds"].items():
+        members[member] = {
+            "seed": seed,
+            "key_irreps": read_json(inputs[f"key_irreps:{member}"])["key_irreps"],
+            "progress": read_parquet(inputs[f"progress:{member}"]),
+        }
+    table = universality_table(members)
+    write_parquet(out["table"], table)
+    write_json(out["metrics"], universality_summary(table))
 
 
 # `grokscope analyse <step>`: each is one Snakemake rule.
@@ -502,4 +526,5 @@ STEPS = {
     "cyclic": step_cyclic,
     "ablations": step_ablations,
     "progress": step_progress,
+    "universality": step_universality,
 }
