@@ -1,0 +1,78 @@
+"""Sweeps: expansion into members, and an 8-seed S_4 sweep through the real pipeline."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import yaml
+from repo_utils import ROOT, make_repo, run
+
+from grokscope.params import ParamsError, expand_sweep
+from grokscope.universality import learned_epochs, universality_summary, universality_table
+
+SWEEP = yaml.safe_load((ROOT / "params/experiments/sweep_s4.yaml").read_text())
+
+
+def test_sweep_expands_to_named_members():
+    members = expand_sweep("sweep_s4", SWEEP, "sweep_s4.yaml")
+    assert list(members) == [f"sweep_s4-seed{s}" for s in range(8)]
+    assert [m["seed"] for m in members.values()] == list(range(8))
+    assert all("sweep" not in m for m in members.values())
+
+
+def test_two_swept_keys_make_the_product():
+    exp = {**SWEEP, "sweep": {"seed": [0, 1], "train.lr": [0.01, 0.02]}}
+    members = expand_sweep("s", exp, "s.yaml")
+    assert set(members) == {"s-seed0-lr0.01", "s-seed0-lr0.02", "s-seed1-lr0.01", "s-seed1-lr0.02"}
+    assert members["s-seed1-lr0.02"]["train"]["lr"] == 0.02
+
+
+@pytest.mark.parametrize(
+    ("sweep", "needle"),
+    [({"train.nope": [1]}, "sweep.train.nope: no such key"), ({"train.lr": [-1]}, "train.lr")],
+)
+def test_bad_sweeps_name_the_field(sweep, needle):
+    with pytest.raises(ParamsError, match=needle):
+        expand_sweep("s", {**SWEEP, "sweep": sweep}, "s.yaml")
+
+
+def test_universality_rule_on_a_known_table():
+    progress = pd.DataFrame(
+        {
+            "epoch": [0, 100, 200, 300],
+            "share a": [0.1, 0.1, 0.4, 0.6],
+            "share b": [0.1, 0.5, 0.5, 0.4],
+        }
+    )
+    assert learned_epochs(progress, ["a", "b"]) == {"a": 200, "b": 100}
+    table = universality_table(
+        {
+            "m0": {"seed": 0, "key_irreps": ["a", "b"], "progress": progress},
+            "m1": {"seed": 1, "key_irreps": ["b"], "progress": progress},
+        }
+    )
+    first = table[table["learned_first"]]
+    assert sorted(zip(first["member"], first["irrep"], strict=True)) == [("m0", "b"), ("m1", "b")]
+    summary = universality_summary(table)
+    assert summary["members_learning"] == {"b": 2, "a": 1}
+    assert summary["members_learning_first"] == {"b": 2}
+
+
+@pytest.mark.slow
+def test_eight_seed_sweep_through_the_pipeline(tmp_path):
+    repo = make_repo(tmp_path / "repo", ["sweep_s4"])
+    stages = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]
+    train = stages["train-sweep_s4-seed3"]
+    assert train["params"] == [
+        {"params/experiments/sweep_s4.yaml": ["group", "model", "seed", "sweep", "train"]}
+    ]
+    run("snakemake --cores 2 results/sweep_s4/universality.json", repo)
+    table = pd.read_parquet(repo / "results/sweep_s4/universality.parquet")
+    assert sorted(table["member"].unique()) == [f"sweep_s4-seed{s}" for s in range(8)]
+    partitions = {"[4]", "[3, 1]", "[2, 2]", "[2, 1, 1]", "[1, 1, 1, 1]"}
+    assert set(table["irrep"]) <= partitions
+    summary = yaml.safe_load((repo / "results/sweep_s4/universality.json").read_text())
+    assert all(summary["key_irreps_by_member"][f"sweep_s4-seed{s}"] for s in range(8))
+    for member in summary["key_irreps_by_member"]:
+        final = yaml.safe_load((repo / f"results/{member}/train/final.json").read_text())
+        assert final["test_acc"] > 0.99, member
