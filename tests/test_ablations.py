@@ -19,8 +19,8 @@ from grokscope.ablations import (
     restrict,
     split_losses,
 )
-from grokscope.activations import all_pairs_input
 from grokscope.analyse import gini
+from grokscope.data import all_pairs
 from grokscope.groups import make_group
 from grokscope.models import BilinearNet
 from grokscope.progress import phase_boundaries
@@ -46,7 +46,7 @@ def constructed():
         model.W_U.copy_(SCALE * torch.stack([cos, -cos, sin, sin]))
     group = make_group("cyclic", N)
     fb = fourier_basis(group)
-    pairs = all_pairs_input(N)
+    pairs = all_pairs(make_group("cyclic", N))[:, :2]
     labels = group.table.flatten()
     is_train = torch.rand(N * N, generator=torch.Generator().manual_seed(0)) < 0.4
     key = [irrep for irrep in fb.irreps if irrep.label == f"freq {K}"]

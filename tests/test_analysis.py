@@ -150,7 +150,7 @@ def test_activation_parquet_is_readable_by_pandas_and_duckdb(tmp_path):
     values = torch.randn(100, 3, 4, generator=torch.Generator().manual_seed(0))
     path = tmp_path / "act.parquet"
     meta = {"hook": "blocks.0.attn.hook_z", "unit_shape": [3, 4], "epoch": 7}
-    write_parquet(path, activation_table(group.table, values), meta)
+    write_parquet(path, activation_table(group, values), meta)
     back, meta_back = read_activation(path)
     assert torch.equal(back, values)  # float32 round-trips exactly
     assert meta_back == meta

@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from grokscope.data import all_pairs
+from grokscope.groups import Group
 from grokscope.hooks import HookedModule
 from grokscope.io import ArtifactError, parquet_metadata, read_parquet
 
@@ -56,32 +58,21 @@ def resolve_hooks(model: HookedModule, names: list[str]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def all_pairs_input(order: int) -> torch.Tensor:
-    """Every pair in row-major order: ``(order², 2)`` int64."""
-    a = torch.arange(order).repeat_interleave(order)
-    return torch.stack([a, torch.arange(order).repeat(order)], dim=1)
-
-
 def unit_names(shape: tuple[int, ...]) -> list[str]:
     """Column names for a per-example activation of ``shape`` (row-major unit order)."""
     return ["_".join(map(str, idx)) for idx in itertools.product(*map(range, shape))]
 
 
-def activation_table(table: torch.Tensor, values: torch.Tensor) -> pd.DataFrame:
+def activation_table(group: Group, values: torch.Tensor) -> pd.DataFrame:
     """Wide table of one activation over all pairs.
 
     Args:
-        table: the group's Cayley table ``(order, order)``.
+        group: the group whose pairs were run, row-major (see :func:`grokscope.data.all_pairs`).
         values: activation over all pairs, row-major: ``(order², *unit_shape)``.
     """
-    order = table.shape[0]
-    pairs = all_pairs_input(order)
-    flat = values.detach().to("cpu", torch.float32).reshape(order * order, -1).numpy()
-    columns = {
-        "a": pairs[:, 0].numpy().astype(np.int32),
-        "b": pairs[:, 1].numpy().astype(np.int32),
-        "c": table.flatten().numpy().astype(np.int32),
-    }
+    pairs = all_pairs(group).numpy().astype(np.int32)  # (order², 3): a, b, c
+    flat = values.detach().to("cpu", torch.float32).reshape(len(pairs), -1).numpy()
+    columns = {"a": pairs[:, 0], "b": pairs[:, 1], "c": pairs[:, 2]}
     units = pd.DataFrame(flat, columns=unit_names(tuple(values.shape[1:])), copy=False)
     return pd.concat([pd.DataFrame(columns), units], axis=1)
 

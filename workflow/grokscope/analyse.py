@@ -27,7 +27,6 @@ from grokscope.ablations import (
 )
 from grokscope.activations import (
     activation_table,
-    all_pairs_input,
     hook_aliases,
     read_activation,
     resolve_hooks,
@@ -41,6 +40,7 @@ from grokscope.cyclic import (
     neuron_phases,
     sum_difference_frequencies,
 )
+from grokscope.data import all_pairs
 from grokscope.fourier import (
     basis_norms,
     choose_key_irreps,
@@ -117,7 +117,7 @@ def step_cache(inputs: Paths, settings: dict[str, Any], outputs: Paths) -> None:
         params = sidecar["params"]
         group = group_of(params)
         names = resolve_hooks(model, settings["hooks"])
-        _, cache = model.run_with_cache(all_pairs_input(group.order), names)
+        _, cache = model.run_with_cache(all_pairs(group)[:, :2], names)
         aliases = {k: v for k, v in hook_aliases(model).items() if v in names}
         for name in names:
             meta = {
@@ -128,7 +128,7 @@ def step_cache(inputs: Paths, settings: dict[str, Any], outputs: Paths) -> None:
                 "hook": name,
                 "unit_shape": list(cache[name].shape[1:]),
             }
-            df = activation_table(group.table, cache[name])
+            df = activation_table(group, cache[name])
             write_parquet(out_dir / name / f"{path.stem}.parquet", df, meta)
     # Which hook each alias resolved to, so analyses can ask for "neurons" of any model.
     write_json(out_dir / "hooks.json", {"aliases": aliases, "hooks": names})
@@ -327,7 +327,7 @@ def _setting_up(inputs: Paths, checkpoint: Path) -> dict[str, Any]:
         "model": model,
         "sidecar": sidecar,
         "fb": fourier_basis(group),
-        "pairs": all_pairs_input(group.order),
+        "pairs": all_pairs(group)[:, :2],
         "labels": torch.tensor(dataset["c"].to_numpy(), dtype=torch.int64),
         "is_train": torch.tensor((dataset["split"] == "train").to_numpy()),
     }
