@@ -63,17 +63,28 @@ def record_in_dvc():
     """After a successful plain `snakemake` run, record the outputs in dvc.lock.
 
     Without this, the first `dvc repro` after `snakemake --cores all` would rerun everything
-    (DVC has never seen the outputs). Skipped inside a DVC stage (DVC sets DVC_STAGE and
-    holds the repo lock) and outside a DVC repository.
+    (DVC has never seen the outputs). Only stages whose outputs all exist are recorded, so a
+    run of a few targets records just those. Skipped inside a DVC stage (DVC sets DVC_STAGE
+    and holds the repo lock) and outside a DVC repository.
     """
     import subprocess
 
+    import yaml
+
     if "DVC_STAGE" in os.environ or not os.path.exists(".dvc") or not os.path.exists("dvc.yaml"):
         return
-    done = subprocess.run(["dvc", "commit", "--force", "--quiet"], capture_output=True, text=True)
+    with open("dvc.yaml") as f:
+        stages = yaml.safe_load(f)["stages"]
+
+    def paths(stage):
+        for kind in ("outs", "metrics", "plots"):
+            for out in stage.get(kind, []):
+                yield next(iter(out)) if isinstance(out, dict) else out
+
+    built = [name for name, stage in stages.items() if all(map(os.path.exists, paths(stage)))]
+    if not built:
+        return
+    done = subprocess.run(["dvc", "commit", "--force", *built], capture_output=True, text=True)
     if done.returncode != 0:
-        print(
-            "grokscope: outputs built but not recorded in dvc.lock "
-            f"(`dvc commit --force` said: {done.stderr.strip()})",
-            file=sys.stderr,
-        )
+        reason = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no message"]
+        print(f"grokscope: outputs built but not recorded in dvc.lock: {reason[0]}", file=sys.stderr)
