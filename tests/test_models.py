@@ -375,7 +375,9 @@ def test_init_scale():
 
 
 @pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize(("name", "n"), [("cyclic", 13), ("dihedral", 6), ("symmetric", 4)])
+@pytest.mark.parametrize(
+    ("name", "n"), [("cyclic", 13), ("dihedral", 6), ("symmetric", 4), ("alternating", 4)]
+)
 def test_fast_forward_matches_forward(kind, name, n):
     group = make_group(name, n)
     data = all_pairs(group)

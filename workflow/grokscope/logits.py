@@ -42,7 +42,9 @@ def logit_fve(logits: torch.Tensor, fb: FourierBasis, irreps: list[Irrep]) -> di
     total = target.pow(2).sum()
 
     def explained(x: torch.Tensor) -> tuple[float, torch.Tensor]:
-        beta = torch.linalg.lstsq(x, target[:, None]).solution[:, 0]
+        # Normal equations: a (n_key, n_key) solve. LAPACK's lstsq on the tall matrix is not
+        # bit-reproducible run to run; these matmuls are, and the metrics must be.
+        beta = torch.linalg.solve(x.T @ x, x.T @ target)
         return float(1 - (target - x @ beta).pow(2).sum() / total), beta
 
     fve, beta = explained(features)

@@ -11,6 +11,7 @@ initialisation, and the metrics at epoch ``e`` are measured on those weights.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,8 +128,52 @@ def _restore_optimizer(
         }
         if state:
             # AdamW keeps `step` as a CPU float tensor unless capturable/fused.
-            state["step"] = state["step"].cpu()
+            if not opt.defaults.get("fused"):
+                state["step"] = state["step"].cpu()
             opt.state[p] = state
+
+
+def make_optimizer(
+    params: Iterable[torch.Tensor], cfg: dict[str, Any], device: torch.device
+) -> torch.optim.AdamW:
+    """AdamW with the ``train`` block's hyperparameters: fused on CUDA, foreach elsewhere.
+
+    AdamW is elementwise, so the same call serves one model's parameters or K seeds' stacked
+    ``(K, ...)`` parameters (:mod:`grokscope.batched`).
+    """
+    kernel = {"fused": True} if device.type == "cuda" else {"foreach": True}
+    return torch.optim.AdamW(
+        params,
+        lr=cfg["lr"],
+        betas=tuple(cfg["betas"]),
+        weight_decay=cfg["weight_decay"],
+        **kernel,
+    )
+
+
+def publish_outputs(
+    paths: TrainPaths, scratch_ckpts: Path, rows: list[dict[str, float]]
+) -> dict[str, Any]:
+    """Move the finished checkpoint directory into place, write the tables, drop the scratch.
+
+    Args:
+        paths: the job's output locations.
+        scratch_ckpts: directory of the checkpoints written during training.
+        rows: one dict per evaluated epoch with keys :data:`METRIC_COLUMNS`.
+
+    Returns:
+        The final metrics dict (:func:`summarize`), also written to ``paths.metrics_json``.
+    """
+    if paths.checkpoints.exists():
+        shutil.rmtree(paths.checkpoints)
+    paths.checkpoints.parent.mkdir(parents=True, exist_ok=True)
+    scratch_ckpts.rename(paths.checkpoints)
+    table = pd.DataFrame(rows, columns=METRIC_COLUMNS).astype({"epoch": int})
+    write_text(paths.metrics_csv, table.to_csv(index=False, float_format="%.9g"))
+    final = summarize(rows)
+    write_json(paths.metrics_json, final)
+    shutil.rmtree(paths.resume)
+    return final
 
 
 def train(
@@ -154,13 +199,7 @@ def train(
 
     model = build_model(exp["model"], order, exp["seed"]).to(device)
     names = {id(p): n for n, p in model.named_parameters()}
-    opt = torch.optim.AdamW(
-        model.parameters(),
-        lr=cfg["lr"],
-        betas=tuple(cfg["betas"]),
-        weight_decay=cfg["weight_decay"],
-        foreach=True,
-    )
+    opt = make_optimizer(model.parameters(), cfg, device)
 
     # Resume: the scratch dir holds checkpoints written so far and one state file with the
     # model, the optimizer moments, the epoch and the metric rows, written atomically together.
@@ -214,13 +253,4 @@ def train(
     bar.close()
 
     # Publish: move the finished checkpoint directory into place, then the tables.
-    if paths.checkpoints.exists():
-        shutil.rmtree(paths.checkpoints)
-    paths.checkpoints.parent.mkdir(parents=True, exist_ok=True)
-    scratch_ckpts.rename(paths.checkpoints)
-    table = pd.DataFrame(rows, columns=METRIC_COLUMNS).astype({"epoch": int})
-    write_text(paths.metrics_csv, table.to_csv(index=False, float_format="%.9g"))
-    final = summarize(rows)
-    write_json(paths.metrics_json, final)
-    shutil.rmtree(paths.resume)
-    return final
+    return publish_outputs(paths, scratch_ckpts, rows)
