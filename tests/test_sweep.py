@@ -76,3 +76,44 @@ def test_eight_seed_sweep_through_the_pipeline(tmp_path):
     for member in summary["key_irreps_by_member"]:
         final = yaml.safe_load((repo / f"results/{member}/train/final.json").read_text())
         assert final["test_acc"] > 0.99, member
+
+
+BATCHED = """\
+seed: 0
+batched: true
+sweep:
+  seed: [0, 1, 2]
+group: {name: cyclic, n: 13}
+data: {frac_train: 0.6, split: seeded}
+model: {kind: mlp, embed_dim: 8, hidden_dim: 16}
+train: {epochs: 100, lr: 0.01, weight_decay: 1.0, betas: [0.9, 0.98], warmup_steps: 10,
+        eval_every: 50, checkpoint_every: 50, log_checkpoints: 2, device: auto}
+"""
+
+
+@pytest.mark.slow
+def test_batched_sweep_is_one_job_with_the_outputs_of_single_runs(tmp_path):
+    from safetensors.torch import load_file
+
+    outputs = {}
+    for batched in (True, False):
+        repo = tmp_path / ("batched" if batched else "single")
+        text = BATCHED if batched else BATCHED.replace("batched: true\n", "")
+        make_repo(repo, ["tiny_c41"])
+        (repo / "params/experiments/bsweep.yaml").write_text(text)
+        (repo / "params/suite.yaml").write_text("experiments: [bsweep]\n")
+        run("grokscope dvc-yaml", repo)
+        stages = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]
+        assert ("train_batched_bsweep" in stages) == batched
+        targets = " ".join(f"results/bsweep-seed{s}/train/final.json" for s in range(3))
+        log = run(f"snakemake --cores 1 {targets}", repo).stderr
+        assert log.count("rule train_batched_bsweep") == (1 if batched else 0)
+        outputs[batched] = {
+            s: load_file(
+                repo / f"results/bsweep-seed{s}/train/checkpoints/epoch_0000100.safetensors"
+            )
+            for s in range(3)
+        }
+    for s in range(3):
+        for name, tensor in outputs[True][s].items():
+            assert (tensor - outputs[False][s][name]).abs().max() < 1e-5, (s, name)

@@ -44,7 +44,7 @@ class JobSpec:
     rule: str
     wildcards: dict[str, str]
     inputs: list[str]
-    outputs: dict[str, str]  # output name (or position) → path
+    outputs: list[tuple[str, str]]  # (output name or "", path)
     params: dict[str, Any]
     rule_file: str
     shellcmd: str
@@ -69,13 +69,16 @@ def snakemake_jobs(snakefile: Path = Path("Snakefile")) -> list[JobSpec]:
         for job in workflow.dag.jobs:
             if not job.output:  # the `all` target
                 continue
-            names = {path: name for name, path in job.output._allitems() if name}
+            names = {}  # output path → its name ("metrics", "plot", …; lists: each item)
+            for name, value in job.output._allitems():
+                for path in value if isinstance(value, list) else [value]:
+                    names[path] = name
             specs.append(
                 JobSpec(
                     rule=job.rule.name,
                     wildcards=dict(job.wildcards_dict),
                     inputs=[str(f) for f in job.input],
-                    outputs={names.get(f, str(i)): str(f) for i, f in enumerate(job.output)},
+                    outputs=[(names.get(f) or "", str(f)) for f in job.output],
                     params=dict(job.params._allitems()),
                     rule_file=str(Path(job.rule.snakefile).resolve().relative_to(root)),
                     shellcmd=job.rule.shellcmd or "",
@@ -126,7 +129,7 @@ def stage(job: JobSpec, sources: dict[str, str]) -> tuple[str, dict[str, Any]]:
     """The ``(name, definition)`` of the DVC stage that runs ``job``; ``sources`` maps an
     experiment to the params file stem it comes from (sweep members → their sweep)."""
     name = "-".join([job.rule, *job.wildcards.values()])
-    targets = " ".join(job.outputs.values())
+    targets = " ".join(path for _, path in job.outputs)
     cmd = (
         f"snakemake --cores all --rerun-triggers {RERUN_TRIGGERS} "
         f"--allowed-rules {job.rule} -- {targets}"
@@ -137,14 +140,15 @@ def stage(job: JobSpec, sources: dict[str, str]) -> tuple[str, dict[str, Any]]:
     for param, value in job.params.items():
         if param in PARAM_FILES:
             keys = set(json.loads(value))
-            exp = job.wildcards.get("exp")
+            exp = job.params.get("source") or job.wildcards.get("exp")
             if param == "experiment" and sources.get(exp, exp) != exp:
-                keys.add("sweep")  # a sweep member: its values come from the sweep block
                 exp = sources[exp]
+            if param == "experiment" and exp in sources.values() and exp not in sources:
+                keys.add("sweep")  # sweep members: their values come from the sweep block
             path = PARAM_FILES[param].format(exp=exp)
             params.append({path: sorted(keys)})
     outs, metrics, plots = [], [], []
-    for out_name, path in job.outputs.items():
+    for out_name, path in job.outputs:
         if out_name == "metrics":
             metrics.append(path)
         elif out_name == "plot":

@@ -201,8 +201,12 @@ def expand_sweep(name: str, exp: dict[str, Any], path: str | Path) -> dict[str, 
     an experiment of its own. Without ``sweep``: ``{name: exp}``.
     """
     if "sweep" not in exp:
+        if exp.get("batched"):
+            raise ParamsError(f"{path}: batched: needs a `sweep` over seeds")
         return {name: exp}
-    base = {k: v for k, v in exp.items() if k != "sweep"}
+    if exp.get("batched") and (set(exp["sweep"]) != {"seed"} or "train" not in exp):
+        raise ParamsError(f"{path}: batched: only a trained sweep over `seed` alone is batched")
+    base = {k: v for k, v in exp.items() if k not in ("sweep", "batched")}
     keys = list(exp["sweep"])
     members = {}
     for values in itertools.product(*(exp["sweep"][k] for k in keys)):
@@ -230,7 +234,8 @@ def load_params(params_dir: str | Path = "params") -> dict[str, Any]:
 
     Returns ``suite``, ``figures``, ``analysis``, ``experiments`` (every experiment by name,
     sweeps expanded into their members), ``sweeps`` (sweep name → member names) and
-    ``sources`` (experiment name → its params file stem). Every experiment file is
+    ``sources`` (experiment name → its params file stem), ``batched`` (sweeps trained as one
+    stacked model). Every experiment file is
     validated, including ones the suite does not list, so a broken file never waits until
     someone enables it.
     """
@@ -240,13 +245,15 @@ def load_params(params_dir: str | Path = "params") -> dict[str, Any]:
     suite = validate(read_yaml(suite_path), "suite", suite_path)
     figures = validate(read_yaml(figures_path), "figures", figures_path)
     analysis = validate(read_yaml(analysis_path), "analysis", analysis_path)
-    experiments, sweeps, sources = {}, {}, {}
+    experiments, sweeps, sources, batched = {}, {}, {}, set()
     for path in sorted((params_dir / "experiments").glob("*.yaml")):
-        _, members = _load_members(path)
+        exp, members = _load_members(path)
         experiments |= members
         sources |= {member: path.stem for member in members}
         if len(members) > 1 or path.stem not in members:
             sweeps[path.stem] = list(members)
+            if exp.get("batched"):
+                batched.add(path.stem)
     for i, name in enumerate(suite["experiments"]):
         if name not in sources.values():
             raise ParamsError(
@@ -260,5 +267,6 @@ def load_params(params_dir: str | Path = "params") -> dict[str, Any]:
         "analysis": analysis,
         "experiments": experiments,
         "sweeps": sweeps,
+        "batched": sorted(batched),
         "sources": sources,
     }

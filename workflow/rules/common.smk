@@ -19,7 +19,13 @@ except ParamsError as err:
 # Suite entries that are sweeps stand for their members (params/experiments/<sweep>.yaml).
 SWEEPS = {n: PARAMS["sweeps"][n] for n in PARAMS["suite"]["experiments"] if n in PARAMS["sweeps"]}
 EXPERIMENTS = [m for n in PARAMS["suite"]["experiments"] for m in PARAMS["sweeps"].get(n, [n])]
-TRAINED = [e for e in EXPERIMENTS if "train" in PARAMS["experiments"][e]]
+# Members of batched sweeps are trained together by train_batched_<sweep>, not by `train`.
+BATCHED = {n: SWEEPS[n] for n in PARAMS["batched"] if n in SWEEPS}
+TRAINED = [
+    e
+    for e in EXPERIMENTS
+    if "train" in PARAMS["experiments"][e] and not any(e in m for m in BATCHED.values())
+]
 IMPORTED = [e for e in EXPERIMENTS if "import" in PARAMS["experiments"][e]]
 
 
