@@ -3,9 +3,10 @@
 Pipeline steps (called by the Snakemake rules, which pass params as JSON):
   dataset          all pairs of a group with the train/test split → Parquet
   train            train one experiment → checkpoints, metrics table, final metrics
+  train-batched    train K seeds of one experiment as one stacked model (same outputs per seed)
   import           convert an externally trained checkpoint into the same outputs as train
   analyse STEP     one analysis step: cache, key-irreps, neurons, logits, cyclic,
-                   ablations, progress
+                   ablations, progress, universality
   figure JOB       render one figure job's figures → HTML + PNG
   report           the HTML index of every experiment's metrics and figures
 
@@ -64,6 +65,21 @@ def cmd_train(args: argparse.Namespace) -> None:
     paths = TrainPaths(args.checkpoints, args.metrics_csv, args.metrics_json, args.resume)
     final = train(args.experiment, dataset, paths, progress=not args.quiet)
     print(json.dumps(final), file=sys.stderr)
+
+
+def cmd_train_batched(args: argparse.Namespace) -> None:
+    from grokscope.batched import seed_paths, train_batched
+    from grokscope.io import read_parquet
+
+    if not len(args.seeds) == len(args.data) == len(args.out):
+        sys.exit("grokscope train-batched: need as many --data and --out as --seeds")
+    _set_threads(args.threads)
+    exps = [{**args.experiment, "seed": seed} for seed in args.seeds]
+    datasets = [read_parquet(path) for path in args.data]
+    paths = [seed_paths(out) for out in args.out]
+    finals = train_batched(exps, datasets, paths, progress=not args.quiet)
+    for seed, final in zip(args.seeds, finals, strict=True):
+        print(json.dumps({"seed": seed, **final}), file=sys.stderr)
 
 
 def _named_paths(items: list[str]) -> dict[str, Path]:
@@ -139,10 +155,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
 
+    p = sub.add_parser("train-batched", help="train K seeds of one experiment as one model")
+    p.add_argument("--experiment", type=_json, required=True, help="params (JSON; seed ignored)")
+    p.add_argument("--seeds", type=int, nargs="+", required=True)
+    p.add_argument("--data", type=Path, nargs="+", required=True, help="one Parquet per seed")
+    p.add_argument(
+        "--out",
+        type=Path,
+        nargs="+",
+        required=True,
+        help="one directory per seed: DIR/train/{checkpoints,metrics.csv,final.json}, "
+        "scratch DIR/.resume/train",
+    )
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train_batched)
+
     p = sub.add_parser("analyse", help="one analysis step (see grokscope.analyse.STEPS)")
     p.add_argument(
         "step",
-        choices=["cache", "key-irreps", "neurons", "logits", "cyclic", "ablations", "progress"],
+        choices=[
+            "cache",
+            "key-irreps",
+            "neurons",
+            "logits",
+            "cyclic",
+            "ablations",
+            "progress",
+            "universality",
+        ],  # fmt: skip
     )
     p.add_argument("--inputs", nargs="+", default=[], metavar="NAME=PATH")
     p.add_argument("--settings", type=_json, default={}, help="settings (JSON)")
