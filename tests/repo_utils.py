@@ -13,9 +13,15 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY = "tiny_c41"
 
 
-def run(cmd: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-    """Run a shell command in ``cwd`` with this interpreter's tools and the copy's package."""
-    env = dict(os.environ)
+def run(
+    cmd: str, cwd: Path, check: bool = True, env: dict[str, str | None] | None = None
+) -> subprocess.CompletedProcess:
+    """Run a shell command in ``cwd`` with this interpreter's tools and the copy's package.
+
+    ``env`` adds variables to the environment (a value of None removes one).
+    """
+    extra = env or {}
+    env = {k: v for k, v in {**os.environ, **extra}.items() if v is not None}
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]])
     env["PYTHONPATH"] = str(cwd / "workflow")  # the copy's package, not the installed one
     for var in ("AUTHOR", "COMMITTER"):  # commits work on machines without a git identity

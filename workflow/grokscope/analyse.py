@@ -68,7 +68,7 @@ from grokscope.models import build_model
 from grokscope.neurons import cluster_neurons, cluster_sizes, irrep_fractions, variance_shares
 from grokscope.progress import phase_boundaries
 from grokscope.representations import FourierBasis, fourier_basis
-from grokscope.train import loss_and_accuracy
+from grokscope.train import loss_and_accuracy, pick_device
 from grokscope.universality import SHARE_PREFIX, universality_summary, universality_table
 
 Paths = dict[str, Path]
@@ -117,7 +117,9 @@ def step_cache(inputs: Paths, settings: dict[str, Any], outputs: Paths) -> None:
         params = sidecar["params"]
         group = group_of(params)
         names = resolve_hooks(model, settings["hooks"])
-        _, cache = model.run_with_cache(all_pairs(group)[:, :2], names)
+        device = pick_device("auto")  # the GPU a cluster job was given, else the CPU
+        pairs = all_pairs(group)[:, :2].to(device)
+        _, cache = model.to(device).run_with_cache(pairs, names)
         aliases = {k: v for k, v in hook_aliases(model).items() if v in names}
         for name in names:
             meta = {

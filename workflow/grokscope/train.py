@@ -11,6 +11,7 @@ initialisation, and the metrics at epoch ``e`` are measured on those weights.
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -192,6 +193,7 @@ def train(
     """
     cfg = exp["train"]
     device = pick_device(cfg["device"])
+    print(f"training on {device}", file=sys.stderr)
     order = group_order(exp["group"]["name"], exp["group"]["n"])
 
     splits = split_tensors(dataset, device)

@@ -7,6 +7,10 @@ rule cache_activations:
         activations=directory("results/{exp}/activations"),
     params:
         analysis=analysis("cache"),
+    resources:
+        # GPUs (Snakemake's standard `gpu` resource): none locally; the slurm profile asks
+        # for one (set-resources).
+        gpu=0,
     log:
         "results/logs/cache_activations/{exp}.log",
     benchmark:

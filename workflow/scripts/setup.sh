@@ -2,7 +2,8 @@
 # One-step set-up for grokscope on a fresh Debian machine (or any Linux with Python >= 3.11).
 #
 #   bash workflow/scripts/setup.sh          # runtime: .venv with torch + the pipeline tools
-#   bash workflow/scripts/setup.sh --dev    # also the test tools (pytest, ruff, duckdb)
+#   bash workflow/scripts/setup.sh --dev    # also the test tools (pytest, ruff, duckdb, the
+#                                           # SLURM executor plugin, dvc-s3, moto)
 #
 # Environment:
 #   GROKSCOPE_TORCH   pip requirement for torch (default "torch==2.13.0", a CPU build).
