@@ -42,6 +42,7 @@ rule all:
     input:
         [path for exp in EXPERIMENTS for path in experiment_outputs(exp)],
         expand(rules.universality.output, sweep=list(SWEEPS)),
+        expand("results/{sweep}/figures/universality", sweep=list(SWEEPS)),
         rules.report.output,
 
 

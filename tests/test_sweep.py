@@ -66,7 +66,12 @@ def test_eight_seed_sweep_through_the_pipeline(tmp_path):
     assert train["params"] == [
         {"params/experiments/sweep_s4.yaml": ["group", "model", "seed", "sweep", "train"]}
     ]
-    run("snakemake --cores 2 results/sweep_s4/universality.json", repo)
+    run("snakemake --cores 2 results/sweep_s4/figures/universality", repo)
+    figures = repo / "results/sweep_s4/figures/universality"
+    assert {p.name for p in figures.glob("*.png")} == {
+        "universality_learned.png",
+        "universality_counts.png",
+    }
     table = pd.read_parquet(repo / "results/sweep_s4/universality.parquet")
     assert sorted(table["member"].unique()) == [f"sweep_s4-seed{s}" for s in range(8)]
     partitions = {"[4]", "[3, 1]", "[2, 2]", "[2, 1, 1]", "[1, 1, 1, 1]"}

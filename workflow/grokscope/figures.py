@@ -28,6 +28,7 @@ import grokscope.plots.logits as logits
 import grokscope.plots.neurons as neurons
 import grokscope.plots.progress as progress
 import grokscope.plots.training as training
+import grokscope.plots.universality as universality
 from grokscope.cyclic import by_c_and_a
 from grokscope.groups import Group, make_group
 from grokscope.io import (
@@ -302,6 +303,17 @@ def job_progress(inputs: Paths, style: Style) -> Figures:
     }
 
 
+def job_universality(inputs: Paths, style: Style) -> Figures:
+    """A sweep's universality. inputs: ``table`` (universality.parquet), ``summary``
+    (universality.json)."""
+    table = read_parquet(inputs["table"])
+    summary = read_json(inputs["summary"])
+    return {
+        "universality_learned": universality.learned_heatmap(table, style),
+        "universality_counts": universality.learned_counts(summary, style),
+    }
+
+
 # Figure job → builder of its figures; one Snakemake rule per job (workflow/rules/figures.smk).
 FIGURE_JOBS: dict[str, Callable[[Paths, Style], Figures]] = {
     "training": job_training,
@@ -310,6 +322,7 @@ FIGURE_JOBS: dict[str, Callable[[Paths, Style], Figures]] = {
     "logits": job_logits,
     "cyclic": job_cyclic,
     "progress": job_progress,
+    "universality": job_universality,
 }
 
 

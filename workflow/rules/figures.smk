@@ -166,3 +166,29 @@ rule figure_progress:
         "results/benchmarks/figure_progress/{exp}.tsv"
     shell:
         FIGURE_CMD
+
+
+# Sweeps only: each member's key irreps coloured by when they were learned (first starred),
+# and how many members learned each irrep.
+rule figure_universality:
+    input:
+        table="results/{sweep}/universality.parquet",
+        summary="results/{sweep}/universality.json",
+    output:
+        report(
+            directory("results/{sweep}/figures/universality"),
+            patterns=["{name}.png"],
+            category="{sweep}",
+            subcategory="universality",
+            labels={"experiment": "{sweep}", "figure": "{name}", "job": "universality"},
+        ),
+    params:
+        job="universality",
+        inputs=named_inputs,
+        figures=figure_style(),
+    log:
+        "results/logs/figure_universality/{sweep}.log",
+    benchmark:
+        "results/benchmarks/figure_universality/{sweep}.tsv"
+    shell:
+        FIGURE_CMD

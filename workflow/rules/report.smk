@@ -11,6 +11,8 @@ def report_inputs(wildcards=None):
         names = ["key_irreps", "neurons", "logits", "ablations", "phases"]
         names += ["cyclic"] if is_cyclic(exp) else []
         paths += [f"results/{exp}/analysis/{name}.json" for name in names]
+    for sweep in SWEEPS:
+        paths += [f"results/{sweep}/figures/universality", f"results/{sweep}/universality.json"]
     return paths
 
 
