@@ -8,6 +8,7 @@ only see tensors.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -320,49 +321,55 @@ def step_cyclic(inputs: Paths, settings: dict[str, Any], out: Paths) -> None:
     write_json(out["metrics"], metrics)
 
 
-def _setting_up(inputs: Paths, checkpoint: Path) -> dict[str, Any]:
-    """Model, basis, all pairs, labels and split for the ablation and progress steps."""
-    model, sidecar = load_model(checkpoint)
-    group = group_of(sidecar["params"])
-    dataset = read_parquet(inputs["data"])
-    return {
-        "model": model,
-        "sidecar": sidecar,
-        "fb": fourier_basis(group),
-        "pairs": all_pairs(group)[:, :2],
-        "labels": torch.tensor(dataset["c"].to_numpy(), dtype=torch.int64),
-        "is_train": torch.tensor((dataset["split"] == "train").to_numpy()),
-    }
+@dataclass
+class Setup:
+    """What the ablation and progress steps share: a checkpoint's model over all pairs."""
+
+    model: HookedModule
+    sidecar: dict[str, Any]
+    fb: FourierBasis
+    pairs: torch.Tensor  # (order², 2) row-major
+    labels: torch.Tensor  # (order²,)
+    is_train: torch.Tensor  # (order²,) bool
+
+    @classmethod
+    def load(cls, checkpoint: Path, data: Path) -> Setup:
+        model, sidecar = load_model(checkpoint)
+        group = group_of(sidecar["params"])
+        dataset = read_parquet(data)
+        return cls(
+            model=model,
+            sidecar=sidecar,
+            fb=fourier_basis(group),
+            pairs=all_pairs(group)[:, :2],
+            labels=torch.tensor(dataset["c"].to_numpy(), dtype=torch.int64),
+            is_train=torch.tensor((dataset["split"] == "train").to_numpy()),
+        )
+
+    def row(self, ablation: str, target: str, logits: torch.Tensor) -> dict[str, Any]:
+        """One ablation-table row: losses and accuracies of ``logits`` on both splits."""
+        return {
+            "ablation": ablation,
+            "target": target,
+            **split_losses(logits, self.labels, self.is_train),
+        }
+
+    def with_neurons(self, neurons: torch.Tensor) -> torch.Tensor:
+        """Logits with the neuron activation replaced by ``neurons`` (order, order, units)."""
+        return logits_with_neurons(self.model, self.pairs, neurons)
 
 
-def ablation_rows(
-    model: HookedModule,
-    fb: FourierBasis,
-    pairs: torch.Tensor,
-    labels: torch.Tensor,
-    is_train: torch.Tensor,
-    keys: list,
-) -> list[dict[str, Any]]:
+def ablation_rows(s: Setup, neurons: torch.Tensor, keys: list) -> list[dict[str, Any]]:
     """Baseline, restricted and excluded losses (neurons and logits; all key irreps together
     and each alone) as rows ``ablation, target, train_loss, test_loss, train_acc, test_acc``."""
-    neurons = neuron_values(model, pairs)
-    baseline = logits_with_neurons(model, pairs, neurons)
-    rows = [{"ablation": "baseline", "target": "", **split_losses(baseline, labels, is_train)}]
+    baseline = s.with_neurons(neurons)
+    rows = [s.row("baseline", "", baseline)]
     for target, irreps in [("all key", keys)] + [(k.label, [k]) for k in keys]:
-        dirs = product_basis(fb, irreps)
+        dirs = product_basis(s.fb, irreps)
         for name, transform in (("restricted", restrict), ("excluded", exclude)):
-            logits = logits_with_neurons(model, pairs, transform(neurons, dirs))
-            rows.append(
-                {"ablation": name, "target": target, **split_losses(logits, labels, is_train)}
-            )
-            logits = logit_transform(baseline, lambda v, t=transform, d=dirs: t(v, d))
-            rows.append(
-                {
-                    "ablation": f"logits {name}",
-                    "target": target,
-                    **split_losses(logits, labels, is_train),
-                }
-            )
+            rows.append(s.row(name, target, s.with_neurons(transform(neurons, dirs))))
+            on_logits = logit_transform(baseline, lambda v, t=transform, d=dirs: t(v, d))
+            rows.append(s.row(f"logits {name}", target, on_logits))
     return rows
 
 
@@ -373,51 +380,33 @@ def step_ablations(inputs: Paths, settings: dict[str, Any], out: Paths) -> None:
     inputs: ``checkpoints``, ``data``, ``key_irreps``, ``clusters``; no settings.
     """
     (path,) = select_checkpoints(inputs["checkpoints"], "final")
-    s = _setting_up(inputs, path)
-    model, fb, pairs, labels, is_train = s["model"], s["fb"], s["pairs"], s["labels"], s["is_train"]
-    keys = _key_irreps(fb, inputs["key_irreps"])
-    rows = ablation_rows(model, fb, pairs, labels, is_train, keys)
+    s = Setup.load(path, inputs["data"])
+    keys = _key_irreps(s.fb, inputs["key_irreps"])
+    neurons = neuron_values(s.model, s.pairs)
+    rows = ablation_rows(s, neurons, keys)
 
     # Seed 000's validation: each cluster's neurons keep only their own irrep's block.
-    neurons = neuron_values(model, pairs)
     clusters = read_parquet(inputs["clusters"], columns=["neuron", "irrep"])
-    index = {irrep.label: irrep.index for irrep in fb.irreps}
+    index = {irrep.label: irrep.index for irrep in s.fb.irreps}
     filtered_all = neurons.clone()
     for label, members in clusters[clusters["irrep"] != "dead"].groupby("irrep")["neuron"]:
         ids = torch.tensor(members.to_numpy())
-        own = keep_block(neurons[:, :, ids], fb, index[label])
+        own = keep_block(neurons[:, :, ids], s.fb, index[label])
         one = neurons.clone()
         one[:, :, ids] = own
         filtered_all[:, :, ids] = own
-        logits = logits_with_neurons(model, pairs, one)
-        rows.append(
-            {
-                "ablation": "cluster own block",
-                "target": label,
-                **split_losses(logits, labels, is_train),
-            }
-        )
-    logits = logits_with_neurons(model, pairs, filtered_all)
-    rows.append(
-        {
-            "ablation": "cluster own block",
-            "target": "all clusters",
-            **split_losses(logits, labels, is_train),
-        }
-    )
+        rows.append(s.row("cluster own block", label, s.with_neurons(one)))
+    rows.append(s.row("cluster own block", "all clusters", s.with_neurons(filtered_all)))
 
     metrics: dict[str, Any] = {}
-    if fb.group.name == "cyclic":
-        n = fb.group.order
+    if s.fb.group.name == "cyclic":
+        n = s.fb.group.order
         key_freqs = [frequency_of(k.label) for k in keys]
         for name, freqs in (
             ("without sum/difference frequencies", sum_difference_frequencies(key_freqs, n)),
             ("key frequencies only", [f for f in range(1, n // 2 + 1) if f not in key_freqs]),
         ):
-            logits = logits_with_neurons(model, pairs, remove_frequencies(neurons, freqs))
-            rows.append(
-                {"ablation": name, "target": "neurons", **split_losses(logits, labels, is_train)}
-            )
+            rows.append(s.row(name, "neurons", s.with_neurons(remove_frequencies(neurons, freqs))))
     table = pd.DataFrame(rows)
     write_parquet(out["table"], table)
 
@@ -458,12 +447,12 @@ def step_progress(inputs: Paths, settings: dict[str, Any], out: Paths) -> None:
     paths = list_checkpoints(inputs["checkpoints"])
     if not paths:
         raise ArtifactError(f"{inputs['checkpoints']}: no checkpoints")
-    s = _setting_up(inputs, paths[-1])
-    fb, pairs, labels, is_train = s["fb"], s["pairs"], s["labels"], s["is_train"]
-    keys = _key_irreps(fb, inputs["key_irreps"])
-    dirs = product_basis(fb, keys)
-    kind = s["sidecar"]["params"]["model"]["kind"]
+    s = Setup.load(paths[-1], inputs["data"])
+    keys = _key_irreps(s.fb, inputs["key_irreps"])
+    dirs = product_basis(s.fb, keys)
+    kind = s.sidecar["params"]["model"]["kind"]
     threshold = settings["neurons"]["clean_threshold"]
+    fb, pairs, labels, is_train = s.fb, s.pairs, s.labels, s.is_train
     rows = []
     for path in paths:
         model, sidecar = load_model(path)
