@@ -72,3 +72,10 @@ def make_repo(repo: Path, experiments: list[str]) -> Path:
     run("git init -q && git add -A && git commit -qm init", repo)
     run("grokscope dvc-yaml && git add dvc.yaml && git commit -qm suite --allow-empty", repo)
     return repo
+
+
+def copy_repo(src: Path, dest: Path) -> Path:
+    """A copy of a built repo (git, DVC cache and lock, Snakemake metadata, results, with
+    their modification times), so tests that change things need not rebuild."""
+    shutil.copytree(src, dest, symlinks=True)
+    return dest

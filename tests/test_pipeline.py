@@ -12,18 +12,24 @@ from pathlib import Path
 
 import pytest
 import yaml
-from repo_utils import ROOT, TINY, dvc_clean, make_repo, nothing_to_do, result_files, run, set_value
+from repo_utils import (
+    ROOT,
+    TINY,
+    copy_repo,
+    dvc_clean,
+    nothing_to_do,
+    result_files,
+    run,
+    set_value,
+)
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    """A git repo with the tiny suite, built once by `snakemake --cores 2`."""
-    repo = make_repo(tmp_path_factory.mktemp("pipeline") / "a", [TINY])
-    first = run("snakemake --cores 2", repo)
-    assert "Finished jobid" in first.stderr + first.stdout
-    return repo
+def built(tiny_build, tmp_path_factory) -> Path:
+    """A copy of the session's tiny build (built by `snakemake --cores 2`), for this module."""
+    return copy_repo(tiny_build, tmp_path_factory.mktemp("pipeline") / "a")
 
 
 def test_build_then_nothing_to_do(built: Path):

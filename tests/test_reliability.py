@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-from repo_utils import ROOT, TINY, dvc_clean, make_repo, result_files, run
+from repo_utils import ROOT, TINY, copy_repo, dvc_clean, make_repo, result_files, run
 
 from grokscope.checkpoints import load_tensors
 from grokscope.data import make_dataset
@@ -47,10 +47,8 @@ def assert_one_line_error(done: subprocess.CompletedProcess, *needles: str) -> N
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    repo = make_repo(tmp_path_factory.mktemp("reliability") / "repo", [TINY])
-    run("snakemake --cores 2", repo)
-    return repo
+def built(tiny_build, tmp_path_factory) -> Path:
+    return copy_repo(tiny_build, tmp_path_factory.mktemp("reliability") / "repo")
 
 
 @pytest.mark.slow

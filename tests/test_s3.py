@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from repo_utils import TINY, make_repo, result_files, run
+from repo_utils import copy_repo, result_files, run
 
 BUCKET = "grokscope-test"
 pytestmark = pytest.mark.slow
@@ -101,15 +101,14 @@ def s3(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, s3) -> Path:
-    """A git repo with the tiny suite, built once, whose default remote is the S3 bucket."""
+def built(tiny_build, tmp_path_factory, s3) -> Path:
+    """A copy of the session's tiny build whose default remote is the S3 bucket."""
     endpoint, creds, _ = s3
-    repo = make_repo(tmp_path_factory.mktemp("s3") / "a", [TINY])
+    repo = copy_repo(tiny_build, tmp_path_factory.mktemp("s3") / "a")
     # What the README says: the remote in .dvc/config (committed), anything local or secret
     # with --local (.dvc/config.local, git-ignored), credentials from the environment.
     run(f"dvc remote add -d s3 s3://{BUCKET}/grokscope", repo)
     run(f"dvc remote modify --local s3 endpointurl {endpoint}", repo)
-    run("snakemake --cores 2", repo, env=creds)
     run("git add -A && git commit -qm 'built, S3 remote'", repo)
     return repo
 
