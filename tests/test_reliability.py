@@ -98,6 +98,12 @@ def _resume_epoch(resume: Path) -> int:
         return -1
 
 
+def _temporary_files(resume: Path) -> bool:
+    """Whether a write is in flight (or was cut short): ours and safetensors' temp files are
+    the only dotfiles there."""
+    return any(p.is_file() for p in resume.rglob(".*"))
+
+
 def _kill_when(cmd: list[str], ready) -> subprocess.Popen:
     """Start ``cmd``, poll ``ready()`` every few ms, SIGKILL as soon as it is true."""
     proc = subprocess.Popen(cmd)
@@ -128,9 +134,9 @@ def test_kill_9_at_random_points_then_resume_gives_identical_weights(tmp_path):
         kills += 1
     for _ in range(5):
         start = max(_resume_epoch(resume), 0)
-        _kill_when(cmd, lambda s=start: _resume_epoch(resume) > s and any(resume.rglob(".*.tmp")))
+        _kill_when(cmd, lambda s=start: _resume_epoch(resume) > s and _temporary_files(resume))
         kills += 1
-        during_write += any(resume.rglob(".*.tmp"))
+        during_write += _temporary_files(resume)
         # Outputs are published only at the end: nothing under an output name yet.
         assert not (crashed / "checkpoints").exists()
         assert not (crashed / "metrics.csv").exists() and not (crashed / "final.json").exists()

@@ -364,6 +364,7 @@ def test_stale_temp_file_not_published(tmp_path):
     scratch = paths.resume / "checkpoints"
     scratch.mkdir(parents=True)
     (scratch / ".epoch_0000000.safetensors.abc123.tmp").write_bytes(b"partial")
+    (scratch / ".tmpQSNUqI").write_bytes(b"partial")  # safetensors' own temporary file
     train(exp, dataset_of(exp), paths, progress=False)
     assert sorted(p.name for p in paths.checkpoints.iterdir()) == [
         f"epoch_{e:07d}.{ext}" for e in (0, 5, 10) for ext in ("json", "safetensors")

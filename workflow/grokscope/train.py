@@ -208,9 +208,12 @@ def train(
     scratch_ckpts, state_file = paths.resume / "checkpoints", paths.resume / "state.safetensors"
     start, rows = 0, []
     # A state without its checkpoints means a crash while publishing: start over.
-    # A kill during a write can leave a temporary file behind: never resume or publish one.
-    for stale in paths.resume.rglob(".*.tmp") if paths.resume.exists() else []:
-        stale.unlink()
+    # A kill during a write can leave temporary files behind (ours, and safetensors' own
+    # `.tmpXXXXXX`): every real file here is `epoch_*` or `state.safetensors`, so drop any
+    # dotfile before resuming, and never publish one.
+    for stale in paths.resume.rglob(".*") if paths.resume.exists() else []:
+        if stale.is_file():
+            stale.unlink()
     if state_file.exists() and scratch_ckpts.exists():
         tensors_, meta = load_tensors(state_file)
         model.load_state_dict({k[6:]: v for k, v in tensors_.items() if k.startswith("model.")})
