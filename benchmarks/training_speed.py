@@ -65,7 +65,7 @@ import yaml
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from grokscope.batched import train_batched
+from grokscope.batched import seed_paths, train_batched
 from grokscope.data import make_dataset
 from grokscope.groups import make_group
 from grokscope.models import OneLayerMLP, build_model
@@ -205,12 +205,7 @@ def short_run(exp: dict[str, Any], epochs: int) -> dict[str, Any]:
 
 
 def paths_in(directory: Path) -> TrainPaths:
-    return TrainPaths(
-        directory / "checkpoints",
-        directory / "metrics.csv",
-        directory / "metrics.json",
-        directory / "resume",
-    )
+    return seed_paths(directory)  # the batched CLI's layout: directory/train/…, directory/.resume
 
 
 def ours_loop(exp: dict[str, Any], dataset: pd.DataFrame) -> Loop:

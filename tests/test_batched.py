@@ -61,12 +61,7 @@ def dataset_of(exp: dict) -> pd.DataFrame:
 
 
 def paths_in(directory: Path) -> TrainPaths:
-    return TrainPaths(
-        directory / "checkpoints",
-        directory / "metrics.csv",
-        directory / "metrics.json",
-        directory / "resume",
-    )
+    return seed_paths(directory)  # the batched CLI's layout: directory/train/…, directory/.resume
 
 
 @pytest.fixture(scope="module", params=list(CASES))
