@@ -1,8 +1,9 @@
 """Benchmark: training speed of the notebook's loop, a plain optimised loop and grokscope's.
 
 Measured side by side in one run on this machine (2 torch threads unless ``--threads``), for the
-D_53 MLP (embed 32, hidden 128, 40% train: 4,494 pairs) and the mod-113 transformer
-(d_model 128, 4 heads of 32, d_mlp 512, 30% train: 3,830 pairs). The variants:
+D_53 MLP (embed 256, hidden 128, 40% train: 4,494 pairs; ``params/experiments/mlp_d53.yaml``)
+and the mod-113 transformer (d_model 128, 4 heads of 32, d_mlp 512, 30% train: 3,830 pairs).
+The variants:
 
 - *naive*: the training loop of seed ``000_…`` verbatim: readable forward on the train set,
   ``loss.backward()``, ``step()``, ``zero_grad()``, ``train_loss.item()``, then under
@@ -15,7 +16,7 @@ D_53 MLP (embed 32, hidden 128, 40% train: 4,494 pairs) and the mod-113 transfor
   ``F.embedding``), foreach AdamW, no per-epoch host sync or test evaluation; train and test
   loss/accuracy (with ``.item()``) every 100 epochs under ``no_grad``.
 - *ours*: the loop of :func:`grokscope.train.train`, built from its own parts
-  (``fast_forward``, ``make_optimizer``: foreach AdamW on CPU, ``warmup_lr``, ``evaluate``
+  (``fast_forward``, ``make_optimizer``: fused AdamW, ``warmup_lr``, ``evaluate``
   on train and test every 100 epochs), without the checkpoint writes (one-off file I/O that
   would dominate a short measurement on a busy disk).
 - *batched*: :func:`grokscope.batched.train_batched` on K = 1, 4, 8 seeds of the D_53 MLP,
@@ -37,13 +38,13 @@ FLOP count (for "GFLOP/s"): the matmul FLOPs of one ``fast_forward`` on the trai
 counted by ``torch.utils.flop_counter.FlopCounterMode`` (2·m·k·n per (m×k)·(k×n) product,
 einsums included via their bmm), times 3 for forward + backward (each matmul's backward is two
 matmuls of the same size; checked: FlopCounterMode over forward + backward gives 3.0×).
-Elementwise ops, softmax, gathers and AdamW are not counted. That is 371 MFLOP/epoch for the
+Elementwise ops, softmax, gathers and AdamW are not counted. That is 408 MFLOP/epoch for the
 D_53 MLP and 3.45 GFLOP/epoch for the transformer. It is compared with the rate of a 2048³
 float32 matmul measured in the same run (best of a few repetitions, before and after).
 
-Usage (from the project root, venv active; 1.5 to 3 min on a 2-core machine):
+Usage (from the project root, venv active; 1 to 3 min on a 2-core machine):
 
-    python benchmarks/training_speed.py [--rounds 2] [--scale 1.0] [--cap 7] [--threads 2]
+    python benchmarks/training_speed.py [--rounds 3] [--scale 1.0] [--cap 7] [--threads 2]
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ from grokscope.batched import seed_paths, train_batched
 from grokscope.data import make_dataset
 from grokscope.groups import make_group
 from grokscope.models import OneLayerMLP, build_model
-from grokscope.train import TrainPaths, evaluate, make_optimizer, split_tensors, warmup_lr
+from grokscope.train import TrainPaths, evaluate, make_optimizer, run_epochs, split_tensors
 
 ROOT = Path(__file__).resolve().parents[1]
 THREADS = 2
@@ -211,12 +212,12 @@ def paths_in(directory: Path) -> TrainPaths:
 def ours_loop(exp: dict[str, Any], dataset: pd.DataFrame) -> Loop:
     """``run(epochs)``: :func:`grokscope.train.train`'s loop, built from its own parts.
 
-    Same statements as the loop in ``train.train`` (warm-up lr, ``fast_forward``, the
-    optimizer from :func:`grokscope.train.make_optimizer`, :func:`grokscope.train.evaluate`
-    on train and test every ``eval_every`` epochs), without the checkpoint writes, so that
-    a short measurement is not dominated by one-off file I/O.
+    The loop of ``train.train`` (:func:`grokscope.train.run_epochs`: warm-up lr, a step on
+    ``fast_forward``'s loss with the optimizer from :func:`grokscope.train.make_optimizer`,
+    :func:`grokscope.train.evaluate` on train and test every ``eval_every`` epochs), without
+    the checkpoint writes, so that a short measurement is not dominated by one-off file I/O.
     """
-    cfg = exp["train"]
+    cfg = {**exp["train"], "eval_every": EVAL_EVERY}
     splits = split_tensors(dataset)
     (train_x, train_y), (test_x, test_y) = splits["train"], splits["test"]
     model = build_model(exp["model"], order_of(dataset), exp["seed"])
@@ -224,17 +225,16 @@ def ours_loop(exp: dict[str, Any], dataset: pd.DataFrame) -> Loop:
     state = {"epoch": 0}
     rows: list[tuple[float, ...]] = []
 
+    def loss() -> torch.Tensor:
+        return F.cross_entropy(model.fast_forward(train_x), train_y)
+
+    def record(epoch: int) -> None:
+        rows.append(evaluate(model, train_x, train_y) + evaluate(model, test_x, test_y))
+
     def run(epochs: int) -> None:
-        for _ in range(epochs):
-            for group in opt.param_groups:
-                group["lr"] = warmup_lr(cfg["lr"], state["epoch"], cfg["warmup_steps"])
-            loss = F.cross_entropy(model.fast_forward(train_x), train_y)
-            loss.backward()
-            opt.step()
-            opt.zero_grad(set_to_none=True)
-            state["epoch"] += 1
-            if state["epoch"] % EVAL_EVERY == 0:
-                rows.append(evaluate(model, train_x, train_y) + evaluate(model, test_x, test_y))
+        start = state["epoch"]
+        run_epochs(opt, cfg, loss, record, range(start, start + epochs))
+        state["epoch"] = start + epochs
 
     return run
 
@@ -310,7 +310,7 @@ def train_flops(exp: dict[str, Any], dataset: pd.DataFrame) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds per variant")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per variant")
     parser.add_argument(
         "--scale", type=float, default=1.0, help="multiply every epoch count (0.3 = quick look)"
     )

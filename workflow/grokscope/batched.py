@@ -25,7 +25,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, stack_module_state
-from tqdm import tqdm
 
 from grokscope.checkpoints import save_checkpoint
 from grokscope.groups import group_order
@@ -39,8 +38,8 @@ from grokscope.train import (
     make_optimizer,
     pick_device,
     publish_outputs,
+    run_epochs,
     split_tensors,
-    warmup_lr,
 )
 
 Tensors = dict[str, torch.Tensor]
@@ -171,20 +170,15 @@ def train_batched(
                 save_checkpoint(scratch[k], epoch, state, sidecar)
 
     record(0)
-    bar = tqdm(total=cfg["epochs"], disable=not progress, unit="epoch", mininterval=2.0)
-    for epoch in range(cfg["epochs"]):
-        for group in opt.param_groups:
-            group["lr"] = warmup_lr(cfg["lr"], epoch, cfg["warmup_steps"])
+
+    def loss() -> torch.Tensor:
         # sum of per-seed means: seed k's gradient is its single-run gradient. No host sync.
-        batched_loss(params, buffers, train_x, train_y).sum().backward()
-        opt.step()
-        opt.zero_grad(set_to_none=True)
-        bar.update(1)
-        done = epoch + 1
-        if done % cfg["eval_every"] == 0 or done in saves:
-            record(done)
-            bar.set_postfix(test_acc=" ".join(f"{r[-1]['test_acc']:.3f}" for r in rows))
-    bar.close()
+        return batched_loss(params, buffers, train_x, train_y).sum()
+
+    def postfix() -> str:
+        return "test_acc=" + " ".join(f"{r[-1]['test_acc']:.3f}" for r in rows)
+
+    run_epochs(opt, cfg, loss, record, range(cfg["epochs"]), saves, progress, postfix)
 
     return [publish_outputs(p, s, r) for p, s, r in zip(paths, scratch, rows, strict=True)]
 

@@ -25,6 +25,40 @@ def _randn(gen: torch.Generator, *shape: int, fan: int) -> nn.Parameter:
     return nn.Parameter(torch.randn(*shape, generator=gen) / math.sqrt(fan))
 
 
+class _TakeRows(torch.autograd.Function):
+    """``table[index]`` whose backward is one scatter-add (``index_add``).
+
+    Same values and gradients as ``F.embedding(index, table)`` (bit for bit in our tests), but
+    ``F.embedding``'s dense backward costs ~0.23 ms for a (4494 × 128) gradient on 2 CPU threads
+    and ``index_add`` ~0.07 ms; on the folded MLP that is the largest cost after the matmuls.
+    ``generate_vmap_rule`` lets the batched trainer vmap through it.
+    """
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+        return table.index_select(0, index)  # (len(index), *table.shape[1:])
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[torch.Tensor, torch.Tensor], output: Any) -> None:
+        table, index = inputs
+        ctx.save_for_backward(index)
+        ctx.rows = table.shape[0]
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+        (index,) = ctx.saved_tensors
+        # Out of place, so that vmap can batch it; index_add is much slower on strided grads.
+        rows = grad.new_zeros(ctx.rows, *grad.shape[1:])
+        return rows.index_add(0, index, grad.contiguous()), None
+
+
+def take_rows(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """Rows ``table[index]``: ``(rows, *rest)``, ``(n,)`` → ``(n, *rest)``; fast backward on CPU."""
+    return _TakeRows.apply(table, index)
+
+
 class BilinearNet(HookedModule):
     """Seed ``000``'s BilinearNet: logits = (W_E_a[a] * W_E_b[b]) @ W_U. No nonlinearity."""
 
@@ -48,6 +82,11 @@ class BilinearNet(HookedModule):
         y = self.hook_embed_b(F.embedding(pairs[:, 1], self.W_E_b))  # (batch, embed_dim)
         product = self.hook_product(x * y)  # (batch, embed_dim)
         return self.hook_logits(product @ self.W_U)  # (batch, order)
+
+    def fast_forward(self, pairs: torch.Tensor) -> torch.Tensor:
+        x = take_rows(self.W_E_a, pairs[:, 0])  # (batch, embed_dim)
+        y = take_rows(self.W_E_b, pairs[:, 1])  # (batch, embed_dim)
+        return (x * y) @ self.W_U  # (batch, order)
 
 
 class MLP(nn.Module):
@@ -90,11 +129,16 @@ class OneLayerMLP(HookedModule):
     def fast_forward(self, pairs: torch.Tensor) -> torch.Tensor:
         # concat(W_E_a[a], W_E_b[b]) @ W == (W_E_a @ W_top)[a] + (W_E_b @ W_bottom)[b]:
         # fold the first layer into per-element tables (order rows) instead of per-pair rows.
-        e = self.W_E_a.shape[1]
-        pre_a = self.W_E_a @ self.mlp.W[:e]  # (order, hidden_dim)
-        pre_b = self.W_E_b @ self.mlp.W[e:]  # (order, hidden_dim)
-        pre = F.embedding(pairs[:, 0], pre_a) + F.embedding(pairs[:, 1], pre_b)
-        return F.relu(pre) @ self.W_U  # (batch, order)
+        # One bmm over a view of W (not two matmuls over slices W[:e], W[e:]): a slice's
+        # backward allocates and zero-fills a gradient of W's full size, twice per step.
+        e, hidden = self.W_E_a.shape[1], self.mlp.W.shape[1]
+        halves = self.mlp.W.view(2, e, hidden)  # (2, embed_dim, hidden_dim): W_top, W_bottom
+        embeds = torch.stack([self.W_E_a, self.W_E_b])  # (2, order, embed_dim)
+        pre_a, pre_b = torch.bmm(embeds, halves).unbind(0)  # each (order, hidden_dim)
+        # In place: the rows are fresh tensors and neither op's backward needs its input;
+        # two fewer (batch, hidden) buffers is ~8% of a CPU step (memory-bound).
+        pre = take_rows(pre_a, pairs[:, 0]).add_(take_rows(pre_b, pairs[:, 1]))  # (batch, hidden)
+        return pre.relu_() @ self.W_U  # (batch, order)
 
 
 # --- the published 1-layer transformer -----------------------------------------------------
@@ -254,19 +298,17 @@ class Transformer(HookedModule):
         score_eq, ov_eq = tables(x_eq[None])
         a, b = pairs[:, 0], pairs[:, 1]
         scores = torch.stack(
-            [score_a[a], score_b[b], score_eq.expand(len(a), -1)], dim=-1
+            [take_rows(score_a, a), take_rows(score_b, b), score_eq.expand(len(a), -1)], dim=-1
         )  # (batch, head, 3)
         pattern = scores.softmax(dim=-1)
-        n_heads, d_model = ov_a.shape[1:]
-        ov = torch.stack(
-            [
-                F.embedding(a, ov_a.flatten(1)).view(-1, n_heads, d_model),
-                F.embedding(b, ov_b.flatten(1)).view(-1, n_heads, d_model),
-                ov_eq.expand(len(a), -1, -1),
-            ],
-            dim=2,
-        )  # (batch, head, 3, d_model)
-        resid = x_eq + torch.einsum("bhp,bhpm->bm", pattern, ov)  # (batch, d_model)
+        # Attention output Σ_pos pattern[pos] · OV(token at pos), one (1 × head) @ (head ×
+        # d_model) product per pair and position: 1.4× faster per step than stacking the
+        # three positions' OV rows into one (batch, head, 3, d_model) tensor for an einsum.
+        weights = pattern.transpose(1, 2).contiguous()  # (batch, 3, head)
+        from_ab = torch.bmm(weights[:, 0:1], take_rows(ov_a, a)) + torch.bmm(
+            weights[:, 1:2], take_rows(ov_b, b)
+        )  # (batch, 1, d_model)
+        resid = x_eq + from_ab[:, 0] + weights[:, 2] @ ov_eq[0]  # (batch, d_model)
         resid = resid + F.relu(resid @ mlp.W_in + mlp.b_in) @ mlp.W_out + mlp.b_out
         return resid @ self.unembed.W_U  # (batch, order)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import shutil
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -137,19 +137,57 @@ def _restore_optimizer(
 def make_optimizer(
     params: Iterable[torch.Tensor], cfg: dict[str, Any], device: torch.device
 ) -> torch.optim.AdamW:
-    """AdamW with the ``train`` block's hyperparameters: fused on CUDA, foreach elsewhere.
+    """AdamW with the ``train`` block's hyperparameters, as one fused kernel per parameter.
 
-    AdamW is elementwise, so the same call serves one model's parameters or K seeds' stacked
-    ``(K, ...)`` parameters (:mod:`grokscope.batched`).
+    Fused AdamW runs on CUDA and (torch ≥ 2.4) on the CPU; on the folded D_53 MLP it saves
+    ~0.2 ms of a ~3.5 ms CPU step over ``foreach``. AdamW is elementwise, so the same call
+    serves one model's parameters or K seeds' stacked ``(K, ...)`` parameters
+    (:mod:`grokscope.batched`).
     """
-    kernel = {"fused": True} if device.type == "cuda" else {"foreach": True}
     return torch.optim.AdamW(
         params,
         lr=cfg["lr"],
         betas=tuple(cfg["betas"]),
         weight_decay=cfg["weight_decay"],
-        **kernel,
+        fused=True,
     )
+
+
+def run_epochs(
+    opt: torch.optim.Optimizer,
+    cfg: dict[str, Any],
+    loss: Callable[[], torch.Tensor],
+    record: Callable[[int], None],
+    epochs: range,
+    saves: Collection[int] = (),
+    progress: bool = False,
+    postfix: Callable[[], str] = str,
+) -> None:
+    """The epoch loop of both trainers (and the benchmark): warm-up, one step, evaluate.
+
+    Epoch ``e`` takes one optimizer step on ``loss()`` (no host sync) and then, if ``e + 1``
+    is a multiple of ``eval_every`` or in ``saves``, calls ``record(e + 1)``, which evaluates
+    and checkpoints. ``postfix()`` is shown on the progress bar after each record.
+    """
+    bar = tqdm(
+        total=cfg["epochs"],
+        initial=epochs.start,
+        disable=not progress,
+        unit="epoch",
+        mininterval=2.0,
+    )
+    for epoch in epochs:
+        for group in opt.param_groups:
+            group["lr"] = warmup_lr(cfg["lr"], epoch, cfg["warmup_steps"])
+        loss().backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        bar.update(1)
+        done = epoch + 1
+        if done % cfg["eval_every"] == 0 or done in saves:
+            record(done)
+            bar.set_postfix_str(postfix())
+    bar.close()
 
 
 def publish_outputs(
@@ -238,24 +276,14 @@ def train(
 
     if start == 0:
         record(0)
-    bar = tqdm(
-        total=cfg["epochs"], initial=start, disable=not progress, unit="epoch", mininterval=2.0
-    )
-    for epoch in range(start, cfg["epochs"]):
-        for group in opt.param_groups:
-            group["lr"] = warmup_lr(cfg["lr"], epoch, cfg["warmup_steps"])
-        loss = F.cross_entropy(model.fast_forward(train_x), train_y)  # full batch, no host sync
-        loss.backward()
-        opt.step()
-        opt.zero_grad(set_to_none=True)
-        bar.update(1)
-        done = epoch + 1
-        if done % cfg["eval_every"] == 0 or done in saves:
-            record(done)
-            bar.set_postfix(
-                train=f"{rows[-1]['train_loss']:.3g}", test_acc=f"{rows[-1]['test_acc']:.3f}"
-            )
-    bar.close()
+
+    def loss() -> torch.Tensor:
+        return F.cross_entropy(model.fast_forward(train_x), train_y)  # full batch
+
+    def postfix() -> str:
+        return f"train={rows[-1]['train_loss']:.3g}, test_acc={rows[-1]['test_acc']:.3f}"
+
+    run_epochs(opt, cfg, loss, record, range(start, cfg["epochs"]), saves, progress, postfix)
 
     # Publish: move the finished checkpoint directory into place, then the tables.
     return publish_outputs(paths, scratch_ckpts, rows)
