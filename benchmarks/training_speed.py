@@ -221,7 +221,7 @@ def ours_loop(exp: dict[str, Any], dataset: pd.DataFrame) -> Loop:
     splits = split_tensors(dataset)
     (train_x, train_y), (test_x, test_y) = splits["train"], splits["test"]
     model = build_model(exp["model"], order_of(dataset), exp["seed"])
-    opt = make_optimizer(model.parameters(), cfg, torch.device("cpu"))
+    opt = make_optimizer(model.parameters(), cfg)
     state = {"epoch": 0}
     rows: list[tuple[float, ...]] = []
 

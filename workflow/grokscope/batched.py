@@ -146,7 +146,7 @@ def train_batched(
     batched_logits = torch.vmap(logits_of)  # (K, n, 2) → (K, n, order)
     batched_loss = torch.vmap(seed_loss)  # → (K,)
 
-    opt = make_optimizer(params.values(), cfg, device)
+    opt = make_optimizer(params.values(), cfg)
 
     scratch = [p.resume / "checkpoints" for p in paths]
     for p in paths:

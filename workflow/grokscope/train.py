@@ -134,9 +134,7 @@ def _restore_optimizer(
             opt.state[p] = state
 
 
-def make_optimizer(
-    params: Iterable[torch.Tensor], cfg: dict[str, Any], device: torch.device
-) -> torch.optim.AdamW:
+def make_optimizer(params: Iterable[torch.Tensor], cfg: dict[str, Any]) -> torch.optim.AdamW:
     """AdamW with the ``train`` block's hyperparameters, as one fused kernel per parameter.
 
     Fused AdamW runs on CUDA and (torch ≥ 2.4) on the CPU; on the folded D_53 MLP it saves
@@ -239,7 +237,7 @@ def train(
 
     model = build_model(exp["model"], order, exp["seed"]).to(device)
     names = {id(p): n for n, p in model.named_parameters()}
-    opt = make_optimizer(model.parameters(), cfg, device)
+    opt = make_optimizer(model.parameters(), cfg)
 
     # Resume: the scratch dir holds checkpoints written so far and one state file with the
     # model, the optimizer moments, the epoch and the metric rows, written atomically together.
