@@ -128,10 +128,7 @@ def _restore_optimizer(
             k[len(prefix) :]: v.to(p.device) for k, v in tensors.items() if k.startswith(prefix)
         }
         if state:
-            # AdamW keeps `step` as a CPU float tensor unless capturable/fused.
-            if not opt.defaults.get("fused"):
-                state["step"] = state["step"].cpu()
-            opt.state[p] = state
+            opt.state[p] = state  # fused AdamW keeps every state tensor, `step` too, on p's device
 
 
 def make_optimizer(params: Iterable[torch.Tensor], cfg: dict[str, Any]) -> torch.optim.AdamW:
