@@ -113,12 +113,12 @@ def step_cache(inputs: Paths, settings: dict[str, Any], outputs: Paths) -> None:
     inputs: ``checkpoints``; settings: params/analysis.yaml ``cache`` (hooks, checkpoints).
     """
     out_dir, settings = outputs["activations"], settings["cache"]
+    device = pick_device("auto")  # the GPU a cluster job was given, else the CPU
     for path in select_checkpoints(inputs["checkpoints"], settings["checkpoints"]):
         model, sidecar = load_model(path)
         params = sidecar["params"]
         group = group_of(params)
         names = resolve_hooks(model, settings["hooks"])
-        device = pick_device("auto")  # the GPU a cluster job was given, else the CPU
         pairs = all_pairs(group)[:, :2].to(device)
         _, cache = model.to(device).run_with_cache(pairs, names)
         aliases = {k: v for k, v in hook_aliases(model).items() if v in names}
@@ -452,29 +452,28 @@ def step_progress(inputs: Paths, settings: dict[str, Any], out: Paths) -> None:
     dirs = product_basis(s.fb, keys)
     kind = s.sidecar["params"]["model"]["kind"]
     threshold = settings["neurons"]["clean_threshold"]
-    fb, pairs, labels, is_train = s.fb, s.pairs, s.labels, s.is_train
     rows = []
     for path in paths:
         model, sidecar = load_model(path)
         state = model.state_dict()
-        neurons = neuron_values(model, pairs)
-        logits = logits_with_neurons(model, pairs, neurons)
-        restricted = logits_with_neurons(model, pairs, restrict(neurons, dirs))
-        excluded = logits_with_neurons(model, pairs, exclude(neurons, dirs))
-        embeds = embedding_matrices(kind, state, fb.group.order)
-        norms = irrep_norms(basis_norms(embeds, fb), fb)
+        neurons = neuron_values(model, s.pairs)
+        logits = logits_with_neurons(model, s.pairs, neurons)
+        restricted = logits_with_neurons(model, s.pairs, restrict(neurons, dirs))
+        excluded = logits_with_neurons(model, s.pairs, exclude(neurons, dirs))
+        embeds = embedding_matrices(kind, state, s.fb.group.order)
+        norms = irrep_norms(basis_norms(embeds, s.fb), s.fb)
         per_irrep = norms[norms["matrix"].str.startswith("W_E") & (norms["irrep_index"] != 0)]
         per_irrep = per_irrep.groupby("irrep")["norm"].sum()
-        fractions = irrep_fractions(neurons, fb)
-        clean = cluster_neurons(fractions, fb, threshold)["clean"].mean()
+        fractions = irrep_fractions(neurons, s.fb)
+        clean = cluster_neurons(fractions, s.fb, threshold)["clean"].mean()
         shares = per_irrep / per_irrep.sum()
         rows.append(
             {
                 "epoch": sidecar["epoch"],
-                **split_losses(logits, labels, is_train),
-                "restricted_loss": split_losses(restricted, labels, is_train)["test_loss"],
-                "restricted_loss_all": loss_and_accuracy(restricted, labels)[0],
-                "excluded_loss": split_losses(excluded, labels, is_train)["train_loss"],
+                **split_losses(logits, s.labels, s.is_train),
+                "restricted_loss": split_losses(restricted, s.labels, s.is_train)["test_loss"],
+                "restricted_loss_all": loss_and_accuracy(restricted, s.labels)[0],
+                "excluded_loss": split_losses(excluded, s.labels, s.is_train)["train_loss"],
                 "sum_squared_weights": float(
                     sum(p.double().pow(2).sum() for p in model.parameters())
                 ),

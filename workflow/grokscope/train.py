@@ -156,7 +156,7 @@ def run_epochs(
     epochs: range,
     saves: Collection[int] = (),
     progress: bool = False,
-    postfix: Callable[[], str] = str,
+    postfix: Callable[[], str] | None = None,
 ) -> None:
     """The epoch loop of both trainers (and the benchmark): warm-up, one step, evaluate.
 
@@ -181,7 +181,8 @@ def run_epochs(
         done = epoch + 1
         if done % cfg["eval_every"] == 0 or done in saves:
             record(done)
-            bar.set_postfix_str(postfix())
+            if postfix is not None:
+                bar.set_postfix_str(postfix())
     bar.close()
 
 

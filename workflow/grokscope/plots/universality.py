@@ -21,7 +21,7 @@ def learned_heatmap(table: pd.DataFrame, style: Style) -> go.Figure:
     irreps = sorted(table["irrep"].unique())
     z = np.full((len(members), len(irreps)), np.nan)
     for row in table.itertuples():
-        if row.learned_epoch is not None and not pd.isna(row.learned_epoch):
+        if not pd.isna(row.learned_epoch):  # None or NaN: not a key irrep
             z[members.index(row.member), irreps.index(row.irrep)] = row.learned_epoch
     fig = heatmap_figure(
         z,
