@@ -226,7 +226,7 @@ def ours_loop(exp: dict[str, Any], dataset: pd.DataFrame) -> Loop:
     rows: list[tuple[float, ...]] = []
 
     def loss() -> torch.Tensor:
-        return F.cross_entropy(model.fast_forward(train_x), train_y)
+        return model.fast_loss(train_x, train_y)
 
     def record(epoch: int) -> None:
         rows.append(evaluate(model, train_x, train_y) + evaluate(model, test_x, test_y))

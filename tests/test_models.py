@@ -400,6 +400,36 @@ def test_fast_forward_matches_forward(kind, name, n):
         torch.testing.assert_close(fast_grads[k], slow_grads[k], atol=1e-5, rtol=0, msg=k)
 
 
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(
+    ("name", "n"), [("cyclic", 13), ("dihedral", 6), ("symmetric", 4), ("alternating", 4)]
+)
+def test_fast_loss_matches_forward(kind, name, n):
+    # The training step's loss (fused with a hand-written backward for the MLP on the CPU):
+    # value and gradients equal the readable model's, also under a non-unit upstream gradient.
+    group = make_group(name, n)
+    data = all_pairs(group)
+    keep = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))[: len(data) // 2]
+    pairs, labels = data[keep, :2], data[keep, 2]  # a train-like subset, not every pair
+    model = model_of(kind, group.order, seed=3)
+
+    def grads(loss_fn):
+        model.zero_grad(set_to_none=True)
+        loss = loss_fn()
+        (2.5 * loss).backward()
+        return loss.detach(), {k: p.grad.clone() for k, p in model.named_parameters()}
+
+    slow_loss, slow_grads = grads(lambda: F.cross_entropy(model(pairs), labels))
+    fast_loss, fast_grads = grads(lambda: model.fast_loss(pairs, labels))
+    if kind == "mlp":
+        assert type(model.fast_loss(pairs, labels).grad_fn).__name__ == "_FoldedMLPLossBackward"
+    torch.testing.assert_close(fast_loss, slow_loss, atol=1e-5, rtol=0)
+    assert set(fast_grads) == set(slow_grads)
+    for k in slow_grads:
+        assert slow_grads[k].abs().max() > 0, k
+        torch.testing.assert_close(fast_grads[k], slow_grads[k], atol=1e-5, rtol=0, msg=k)
+
+
 @pytest.mark.parametrize("shape", [(7, 5), (7, 3, 4)])
 def test_take_rows_matches_embedding_values_and_gradients(shape):
     # take_rows replaces F.embedding on the fast paths for its faster backward; values and

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 # A forward hook sees the activation and its hook's name; returning a tensor replaces it.
@@ -42,6 +43,15 @@ class HookedModule(nn.Module):
         Subclasses override it with algebraically equivalent shortcuts.
         """
         return self(pairs)
+
+    def fast_loss(self, pairs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Mean cross-entropy ``()`` of ``fast_forward(pairs)`` against ``targets`` ``(batch,)``.
+
+        The training step's loss. Subclasses may fuse it with the forward and backward pass
+        (the MLP does on the CPU); value and gradients must equal the readable model's up to
+        float rounding (tested).
+        """
+        return F.cross_entropy(self.fast_forward(pairs), targets)
 
     @property
     def hook_points(self) -> dict[str, HookPoint]:

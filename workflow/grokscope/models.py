@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch._C._functorch import is_batchedtensor  # no public API tells vmap's tensors
+from torch.autograd.function import once_differentiable
 
 from grokscope.hooks import HookedModule, HookPoint
 
@@ -73,6 +74,59 @@ def take_rows(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     if table.device.type != "cpu" or is_batchedtensor(table) or is_batchedtensor(index):
         return _embedding_rows(table, index)
     return _TakeRows.apply(table, index)
+
+
+class _FoldedMLPLoss(torch.autograd.Function):
+    """Mean cross-entropy of the folded one-hidden-layer MLP, with a hand-written backward.
+
+    Inputs: ``W_E_a, W_E_b`` ``(order, embed)``, ``W`` ``(2·embed, hidden)``, ``W_U``
+    ``(hidden, order)``, ``a, b, y`` ``(batch,)`` int64. Same maths as
+    ``F.cross_entropy(OneLayerMLP.fast_forward(pairs), y)``: ``logits = ReLU((W_E_a @ W_top)[a]
+    + (W_E_b @ W_bottom)[b]) @ W_U``. Why by hand: on the CPU the step is memory-bound once the
+    first layer is folded, and autograd's version makes extra full passes over the
+    (batch, hidden) and (batch, order) buffers. Here the softmax gradient is built in place from
+    the saved log-probabilities, the 1/batch scale goes into the small (hidden, order) operands
+    instead of a pass over the (batch, order) gradient, the ReLU mask is applied in place, and
+    ``W_U``'s gradient is computed as ``(dlogits^T @ hidden)^T`` (the faster GEMM layout). 11%
+    less time per step on the D_53 MLP (2.7 vs 3.0 ms, 2 threads).
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Any,
+        W_E_a: torch.Tensor,
+        W_E_b: torch.Tensor,
+        W: torch.Tensor,
+        W_U: torch.Tensor,
+        a: torch.Tensor,
+        b: torch.Tensor,
+        y: torch.Tensor,
+    ) -> torch.Tensor:
+        e = W_E_a.shape[1]
+        pre_a, pre_b = W_E_a @ W[:e], W_E_b @ W[e:]  # (order, hidden) each
+        hidden = pre_a.index_select(0, a).add_(pre_b.index_select(0, b)).relu_()  # (batch, hidden)
+        log_probs = torch.log_softmax(hidden @ W_U, dim=1)  # (batch, order)
+        ctx.save_for_backward(W_E_a, W_E_b, W, W_U, a, b, y, hidden, log_probs)
+        return -log_probs.gather(1, y[:, None]).mean()
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        W_E_a, W_E_b, W, W_U, a, b, y, hidden, log_probs = ctx.saved_tensors
+        e, n = W_E_a.shape[1], len(y)
+        scale = grad / n  # d(mean)/d(per-pair loss), times the upstream gradient
+        # d(per-pair loss)/d(logits) = softmax − onehot(y); log_probs is ours to overwrite.
+        dlogits = log_probs.exp_().index_put_(
+            (torch.arange(n, device=y.device), y), log_probs.new_tensor(-1.0), accumulate=True
+        )  # (batch, order)
+        d_W_U = (dlogits.T @ hidden).T * scale  # (hidden, order)
+        d_hidden = dlogits @ (W_U.T * scale)  # (batch, hidden)
+        torch.ops.aten.threshold_backward.grad_input(d_hidden, hidden, 0, grad_input=d_hidden)
+        rows = (W_E_a.shape[0], d_hidden.shape[1])
+        d_pre_a = d_hidden.new_zeros(rows).index_add_(0, a, d_hidden)  # (order, hidden)
+        d_pre_b = d_hidden.new_zeros(rows).index_add_(0, b, d_hidden)  # (order, hidden)
+        d_W = torch.cat([W_E_a.T @ d_pre_a, W_E_b.T @ d_pre_b])  # (2·embed, hidden)
+        return d_pre_a @ W[:e].T, d_pre_b @ W[e:].T, d_W, d_W_U, None, None, None
 
 
 class BilinearNet(HookedModule):
@@ -155,6 +209,15 @@ class OneLayerMLP(HookedModule):
         # two fewer (batch, hidden) buffers is ~8% of a CPU step (memory-bound).
         pre = take_rows(pre_a, pairs[:, 0]).add_(take_rows(pre_b, pairs[:, 1]))  # (batch, hidden)
         return pre.relu_() @ self.W_U  # (batch, order)
+
+    def fast_loss(self, pairs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        # The fused loss uses index_add_ (atomic, so not deterministic, on GPUs) and has no
+        # vmap rule: the batched trainer and GPUs take fast_forward's autograd path.
+        if self.W_U.device.type != "cpu" or is_batchedtensor(self.W_U):
+            return super().fast_loss(pairs, targets)
+        return _FoldedMLPLoss.apply(
+            self.W_E_a, self.W_E_b, self.mlp.W, self.W_U, pairs[:, 0], pairs[:, 1], targets
+        )
 
 
 # --- the published 1-layer transformer -----------------------------------------------------

@@ -274,7 +274,7 @@ def train(
         record(0)
 
     def loss() -> torch.Tensor:
-        return F.cross_entropy(model.fast_forward(train_x), train_y)  # full batch
+        return model.fast_loss(train_x, train_y)  # full batch
 
     def postfix() -> str:
         return f"train={rows[-1]['train_loss']:.3g}, test_acc={rows[-1]['test_acc']:.3f}"
