@@ -16,8 +16,9 @@ The variants:
   ``F.embedding``), foreach AdamW, no per-epoch host sync or test evaluation; train and test
   loss/accuracy (with ``.item()``) every 100 epochs under ``no_grad``.
 - *ours*: the loop of :func:`grokscope.train.train`, built from its own parts
-  (``fast_forward``, ``make_optimizer``: fused AdamW, ``warmup_lr``, ``evaluate``
-  on train and test every 100 epochs), without the checkpoint writes (one-off file I/O that
+  (``fast_loss``: for the MLP on the CPU a fused loss with a hand-written backward,
+  ``make_optimizer``: fused AdamW, ``warmup_lr``, ``evaluate`` on train and test every 100
+  epochs), without the checkpoint writes (one-off file I/O that
   would dominate a short measurement on a busy disk).
 - *batched*: :func:`grokscope.batched.train_batched` on K = 1, 4, 8 seeds of the D_53 MLP,
   timed end to end (including its epoch-0 and final checkpoints); reported as per-seed
@@ -213,7 +214,7 @@ def ours_loop(exp: dict[str, Any], dataset: pd.DataFrame) -> Loop:
     """``run(epochs)``: :func:`grokscope.train.train`'s loop, built from its own parts.
 
     The loop of ``train.train`` (:func:`grokscope.train.run_epochs`: warm-up lr, a step on
-    ``fast_forward``'s loss with the optimizer from :func:`grokscope.train.make_optimizer`,
+    ``fast_loss`` with the optimizer from :func:`grokscope.train.make_optimizer`,
     :func:`grokscope.train.evaluate` on train and test every ``eval_every`` epochs), without
     the checkpoint writes, so that a short measurement is not dominated by one-off file I/O.
     """

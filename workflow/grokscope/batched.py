@@ -7,7 +7,10 @@ over ``(params, buffers, x, y)``; the loss is the sum over seeds of each seed's 
 cross-entropy, so seed k's gradient is exactly its single-run gradient; and one AdamW over
 the stacked tensors equals K independent AdamWs (AdamW is elementwise). Hence the weights,
 metrics and files equal K runs of :func:`grokscope.train.train` up to float rounding (tested
-in ``tests/test_batched.py``).
+in ``tests/test_batched.py``). Rounding differs only where the single run takes a fused path
+that vmap cannot: the MLP's loss on the CPU (``OneLayerMLP.fast_loss``, a hand-written
+backward). A long run amplifies those ulps once the model starts to generalise, so a batched
+MLP member on the CPU is the same experiment as its single run, not the same bytes.
 
 On a CPU this gives no per-seed speed-up (one model is already near matmul peak); it pays off
 on a GPU, where one small model leaves the device mostly idle.
