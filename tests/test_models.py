@@ -430,6 +430,40 @@ def test_fast_loss_matches_forward(kind, name, n):
         torch.testing.assert_close(fast_grads[k], slow_grads[k], atol=1e-5, rtol=0, msg=k)
 
 
+def test_mlp_fast_loss_under_vmap_falls_back_to_autograd():
+    # The fused loss has no vmap rule; under vmap (stacked seeds) fast_loss must take
+    # fast_forward's autograd path and still give each stacked model's own loss and gradients.
+    group = make_group("dihedral", 6)
+    data = all_pairs(group)
+    pairs, labels = data[:, :2], data[:, 2]
+    models = [model_of("mlp", group.order, seed=s) for s in (0, 1)]
+
+    class Loss(torch.nn.Module):
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def forward(self, x, y):
+            return self.model.fast_loss(x, y)
+
+    names = [k for k, _ in models[0].named_parameters()]
+    stacked = {
+        f"model.{k}": torch.stack([dict(m.named_parameters())[k] for m in models]) for k in names
+    }
+
+    def loss_of(params):
+        return torch.func.functional_call(Loss(models[0]), params, (pairs, labels))
+
+    losses = torch.vmap(loss_of)({k: v.detach() for k, v in stacked.items()})
+    grads = torch.vmap(torch.func.grad(loss_of))({k: v.detach() for k, v in stacked.items()})
+    for i, model in enumerate(models):
+        loss = F.cross_entropy(model(pairs), labels)
+        want = dict(zip(names, torch.autograd.grad(loss, list(model.parameters())), strict=True))
+        torch.testing.assert_close(losses[i], loss.detach(), atol=1e-5, rtol=0)
+        for k in names:
+            torch.testing.assert_close(grads[f"model.{k}"][i], want[k], atol=1e-5, rtol=0)
+
+
 @pytest.mark.parametrize("shape", [(7, 5), (7, 3, 4)])
 def test_take_rows_matches_embedding_values_and_gradients(shape):
     # take_rows replaces F.embedding on the fast paths for its faster backward; values and

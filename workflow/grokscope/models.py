@@ -211,9 +211,10 @@ class OneLayerMLP(HookedModule):
         return pre.relu_() @ self.W_U  # (batch, order)
 
     def fast_loss(self, pairs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        # The fused loss uses index_add_ (atomic, so not deterministic, on GPUs) and has no
-        # vmap rule: the batched trainer and GPUs take fast_forward's autograd path.
-        if self.W_U.device.type != "cpu" or is_batchedtensor(self.W_U):
+        # The fused loss uses index_add_ (atomic, so not deterministic, on GPUs) and does not
+        # support torch.func transforms (autograd.Function.apply refuses it under any active
+        # transform): GPUs and the batched trainer (vmap) take fast_forward's autograd path.
+        if self.W_U.device.type != "cpu" or torch._C._are_functorch_transforms_active():
             return super().fast_loss(pairs, targets)
         return _FoldedMLPLoss.apply(
             self.W_E_a, self.W_E_b, self.mlp.W, self.W_U, pairs[:, 0], pairs[:, 1], targets
