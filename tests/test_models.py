@@ -378,56 +378,44 @@ def test_init_scale():
 @pytest.mark.parametrize(
     ("name", "n"), [("cyclic", 13), ("dihedral", 6), ("symmetric", 4), ("alternating", 4)]
 )
-def test_fast_forward_matches_forward(kind, name, n):
+def test_fast_paths_match_forward(kind, name, n):
+    # fast_forward's logits (every pair) and fast_loss, the training step's loss (fused with a
+    # hand-written backward for the MLP on the CPU; on a train-like half of the pairs, under a
+    # non-unit upstream gradient), equal the readable model's values and gradients.
     group = make_group(name, n)
     data = all_pairs(group)
-    pairs, labels = data[:, :2], data[:, 2]
     model = model_of(kind, group.order, seed=3)
 
-    def grads(fn):
+    def value_and_grads(value, loss, upstream=1.0):
         model.zero_grad(set_to_none=True)
-        logits = fn(pairs)
-        F.cross_entropy(logits, labels).backward()
-        return logits.detach(), {k: p.grad.clone() for k, p in model.named_parameters()}
+        (upstream * loss).backward()
+        return value.detach(), {k: p.grad.clone() for k, p in model.named_parameters()}
 
-    slow_logits, slow_grads = grads(model)
-    fast_logits, fast_grads = grads(model.fast_forward)
+    def assert_matches(fast, slow):
+        (fast_value, fast_grads), (slow_value, slow_grads) = fast, slow
+        torch.testing.assert_close(fast_value, slow_value, atol=1e-5, rtol=0)
+        assert set(fast_grads) == set(slow_grads)
+        for k in slow_grads:
+            assert slow_grads[k].abs().max() > 0, k  # every parameter is actually exercised
+            torch.testing.assert_close(fast_grads[k], slow_grads[k], atol=1e-5, rtol=0, msg=k)
+
+    pairs, labels = data[:, :2], data[:, 2]
+    slow_logits, fast_logits = model(pairs), model.fast_forward(pairs)
     assert fast_logits.shape == (group.order**2, group.order)
-    torch.testing.assert_close(fast_logits, slow_logits, atol=1e-5, rtol=0)
-    assert set(fast_grads) == set(slow_grads)
-    for k in slow_grads:
-        assert slow_grads[k].abs().max() > 0, k  # every parameter is actually exercised
-        torch.testing.assert_close(fast_grads[k], slow_grads[k], atol=1e-5, rtol=0, msg=k)
+    assert_matches(
+        value_and_grads(fast_logits, F.cross_entropy(fast_logits, labels)),
+        value_and_grads(slow_logits, F.cross_entropy(slow_logits, labels)),
+    )
 
-
-@pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize(
-    ("name", "n"), [("cyclic", 13), ("dihedral", 6), ("symmetric", 4), ("alternating", 4)]
-)
-def test_fast_loss_matches_forward(kind, name, n):
-    # The training step's loss (fused with a hand-written backward for the MLP on the CPU):
-    # value and gradients equal the readable model's, also under a non-unit upstream gradient.
-    group = make_group(name, n)
-    data = all_pairs(group)
     keep = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))[: len(data) // 2]
     pairs, labels = data[keep, :2], data[keep, 2]  # a train-like subset, not every pair
-    model = model_of(kind, group.order, seed=3)
-
-    def grads(loss_fn):
-        model.zero_grad(set_to_none=True)
-        loss = loss_fn()
-        (2.5 * loss).backward()
-        return loss.detach(), {k: p.grad.clone() for k, p in model.named_parameters()}
-
-    slow_loss, slow_grads = grads(lambda: F.cross_entropy(model(pairs), labels))
-    fast_loss, fast_grads = grads(lambda: model.fast_loss(pairs, labels))
+    slow_loss, fast_loss = F.cross_entropy(model(pairs), labels), model.fast_loss(pairs, labels)
     if kind == "mlp":
-        assert type(model.fast_loss(pairs, labels).grad_fn).__name__ == "_FoldedMLPLossBackward"
-    torch.testing.assert_close(fast_loss, slow_loss, atol=1e-5, rtol=0)
-    assert set(fast_grads) == set(slow_grads)
-    for k in slow_grads:
-        assert slow_grads[k].abs().max() > 0, k
-        torch.testing.assert_close(fast_grads[k], slow_grads[k], atol=1e-5, rtol=0, msg=k)
+        assert type(fast_loss.grad_fn).__name__ == "_FoldedMLPLossBackward"
+    assert_matches(
+        value_and_grads(fast_loss, fast_loss, upstream=2.5),
+        value_and_grads(slow_loss, slow_loss, upstream=2.5),
+    )
 
 
 def test_mlp_fast_loss_under_vmap_falls_back_to_autograd():
