@@ -76,6 +76,25 @@ def take_rows(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     return _TakeRows.apply(table, index)
 
 
+def _folded_hidden(
+    W_E_a: torch.Tensor, W_E_b: torch.Tensor, W: torch.Tensor, a: torch.Tensor, b: torch.Tensor
+) -> torch.Tensor:
+    """OneLayerMLP's hidden layer ``(batch, hidden)`` from its first layer folded into tables.
+
+    concat(W_E_a[a], W_E_b[b]) @ W == (W_E_a @ W_top)[a] + (W_E_b @ W_bottom)[b]: per-element
+    tables (order rows) instead of per-pair rows. ``W_E_a, W_E_b`` ``(order, embed)``, ``W``
+    ``(2·embed, hidden)``, ``a, b`` ``(batch,)``.
+    """
+    # One bmm over a view of W (not two matmuls over slices W[:e], W[e:]): a slice's
+    # backward allocates and zero-fills a gradient of W's full size, twice per step.
+    e, hidden = W_E_a.shape[1], W.shape[1]
+    halves = W.view(2, e, hidden)  # (2, embed, hidden): W_top, W_bottom
+    pre_a, pre_b = torch.bmm(torch.stack([W_E_a, W_E_b]), halves).unbind(0)  # (order, hidden)
+    # In place: the rows are fresh tensors and neither op's backward needs its input;
+    # two fewer (batch, hidden) buffers is ~8% of a CPU step (memory-bound).
+    return take_rows(pre_a, a).add_(take_rows(pre_b, b)).relu_()  # (batch, hidden)
+
+
 class _FoldedMLPLoss(torch.autograd.Function):
     """Mean cross-entropy of the folded one-hidden-layer MLP, with a hand-written backward.
 
@@ -102,9 +121,7 @@ class _FoldedMLPLoss(torch.autograd.Function):
         b: torch.Tensor,
         y: torch.Tensor,
     ) -> torch.Tensor:
-        e = W_E_a.shape[1]
-        pre_a, pre_b = W_E_a @ W[:e], W_E_b @ W[e:]  # (order, hidden) each
-        hidden = pre_a.index_select(0, a).add_(pre_b.index_select(0, b)).relu_()  # (batch, hidden)
+        hidden = _folded_hidden(W_E_a, W_E_b, W, a, b)  # (batch, hidden)
         log_probs = torch.log_softmax(hidden @ W_U, dim=1)  # (batch, order)
         ctx.save_for_backward(W_E_a, W_E_b, W, W_U, a, b, y, hidden, log_probs)
         return -log_probs.gather(1, y[:, None]).mean()
@@ -197,18 +214,8 @@ class OneLayerMLP(HookedModule):
         return self.hook_logits(hidden @ self.W_U)  # (batch, order)
 
     def fast_forward(self, pairs: torch.Tensor) -> torch.Tensor:
-        # concat(W_E_a[a], W_E_b[b]) @ W == (W_E_a @ W_top)[a] + (W_E_b @ W_bottom)[b]:
-        # fold the first layer into per-element tables (order rows) instead of per-pair rows.
-        # One bmm over a view of W (not two matmuls over slices W[:e], W[e:]): a slice's
-        # backward allocates and zero-fills a gradient of W's full size, twice per step.
-        e, hidden = self.W_E_a.shape[1], self.mlp.W.shape[1]
-        halves = self.mlp.W.view(2, e, hidden)  # (2, embed_dim, hidden_dim): W_top, W_bottom
-        embeds = torch.stack([self.W_E_a, self.W_E_b])  # (2, order, embed_dim)
-        pre_a, pre_b = torch.bmm(embeds, halves).unbind(0)  # each (order, hidden_dim)
-        # In place: the rows are fresh tensors and neither op's backward needs its input;
-        # two fewer (batch, hidden) buffers is ~8% of a CPU step (memory-bound).
-        pre = take_rows(pre_a, pairs[:, 0]).add_(take_rows(pre_b, pairs[:, 1]))  # (batch, hidden)
-        return pre.relu_() @ self.W_U  # (batch, order)
+        hidden = _folded_hidden(self.W_E_a, self.W_E_b, self.mlp.W, pairs[:, 0], pairs[:, 1])
+        return hidden @ self.W_U  # (batch, order)
 
     def fast_loss(self, pairs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         # The fused loss uses index_add_ (atomic, so not deterministic, on GPUs) and does not
