@@ -35,6 +35,10 @@ transformer: 30, 40, 60; batched: 100) after a few warm-up epochs, cut to what f
 over ``--rounds`` rounds and each variant's best round is reported (other jobs share the
 machine; the best round is the least disturbed one). Ratios are to the naive loop.
 
+The whole script runs with :func:`grokscope.train.keep_freed_memory` applied, as
+``grokscope train`` does (without it glibc's malloc puts some processes on a slow path that
+page-faults the step's buffers every epoch; it applies to every loop measured here alike).
+
 FLOP count (for "GFLOP/s"): the matmul FLOPs of one ``fast_forward`` on the train split,
 counted by ``torch.utils.flop_counter.FlopCounterMode`` (2·m·k·n per (m×k)·(k×n) product,
 einsums included via their bmm), times 3 for forward + backward (each matmul's backward is two
@@ -71,7 +75,14 @@ from grokscope.batched import seed_paths, train_batched
 from grokscope.data import make_dataset
 from grokscope.groups import make_group
 from grokscope.models import OneLayerMLP, build_model
-from grokscope.train import TrainPaths, evaluate, make_optimizer, run_epochs, split_tensors
+from grokscope.train import (
+    TrainPaths,
+    evaluate,
+    keep_freed_memory,
+    make_optimizer,
+    run_epochs,
+    split_tensors,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 THREADS = 2
@@ -323,6 +334,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    kept = keep_freed_memory()  # as `grokscope train` does; applies to every loop below
 
     def n(epochs: int) -> int:
         return max(1, round(epochs * args.scale))
@@ -378,7 +390,8 @@ def main() -> None:
 
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads; load average (1 min) "
-        f"{load_before:.2f} before, {os.getloadavg()[0]:.2f} after; best of {args.rounds} rounds"
+        f"{load_before:.2f} before, {os.getloadavg()[0]:.2f} after; best of {args.rounds} rounds;"
+        f" malloc keeps freed memory (keep_freed_memory): {'yes' if kept else 'no (not glibc)'}"
     )
     if max(load_before, os.getloadavg()[0]) > (os.cpu_count() or 1):
         print(

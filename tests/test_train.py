@@ -419,3 +419,46 @@ def test_missing_checkpoint_or_sidecar_raises(saved_checkpoint):
     path.with_suffix(".json").unlink()
     with pytest.raises(ArtifactError, match="epoch_0000042.json"):
         load_checkpoint(path)
+
+
+# --- memory -------------------------------------------------------------------------------
+
+MALLOC_PROBE = """
+import ctypes, sys
+import torch
+from grokscope.train import keep_freed_memory
+
+class Mallinfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd",
+        "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+libc = ctypes.CDLL("libc.so.6")
+libc.mallinfo2.restype = Mallinfo2
+applied = keep_freed_memory() if sys.argv[1] == "keep" else False
+before = libc.mallinfo2()
+buffer = torch.ones(4 << 20)  # 16 MiB, written: a step's activation buffer, only bigger
+mapped = libc.mallinfo2().hblkhd - before.hblkhd
+del buffer
+kept = libc.mallinfo2().fordblks - before.fordblks
+print(applied, mapped, kept)
+"""
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or os.confstr("CS_GNU_LIBC_VERSION") is None,
+    reason="keep_freed_memory tunes glibc's malloc; this platform has no glibc",
+)
+def test_keep_freed_memory_keeps_a_freed_buffer_in_the_heap():
+    # Fresh processes: malloc's adaptive thresholds depend on what a process did before.
+    def probe(mode):
+        out = subprocess.run(
+            [sys.executable, "-c", MALLOC_PROBE, mode], capture_output=True, text=True, check=True
+        ).stdout.split()
+        return out[0] == "True", int(out[1]), int(out[2])
+
+    mib = 1 << 20
+    applied, mapped, kept = probe("default")
+    assert mapped >= 16 * mib and kept < mib  # glibc's default: mmap'd, returned on free
+    applied, mapped, kept = probe("keep")
+    assert applied and mapped == 0 and kept >= 15 * mib  # on the heap, kept for the next step
