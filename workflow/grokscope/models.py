@@ -14,7 +14,6 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch._C._functorch import is_batchedtensor  # no public API tells vmap's tensors
 from torch.autograd.function import once_differentiable
 
 from grokscope.hooks import HookedModule, HookPoint
@@ -25,6 +24,14 @@ MODEL_KINDS = ("bilinear", "mlp", "transformer")
 def _randn(gen: torch.Generator, *shape: int, fan: int) -> nn.Parameter:
     # randn / sqrt(fan), dividing as the notebooks do (multiplying by 1/sqrt differs in ulps).
     return nn.Parameter(torch.randn(*shape, generator=gen) / math.sqrt(fan))
+
+
+def _under_torch_func() -> bool:
+    """Whether a torch.func transform (vmap, grad, …) is running: the batched trainer's vmap.
+
+    No public API tells; this private one is what ``autograd.Function.apply`` itself checks.
+    """
+    return torch._C._are_functorch_transforms_active()
 
 
 def _embedding_rows(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
@@ -71,7 +78,7 @@ def take_rows(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     and under vmap (the batched trainer), where vmap's own rule for ``F.embedding`` made the
     D_53 MLP's batched step 1.4× faster than a vmapped autograd.Function (K = 1, CPU).
     """
-    if table.device.type != "cpu" or is_batchedtensor(table) or is_batchedtensor(index):
+    if table.device.type != "cpu" or _under_torch_func():
         return _embedding_rows(table, index)
     return _TakeRows.apply(table, index)
 
@@ -223,7 +230,7 @@ class OneLayerMLP(HookedModule):
         # The fused loss uses index_add_ (atomic, so not deterministic, on GPUs) and does not
         # support torch.func transforms (autograd.Function.apply refuses it under any active
         # transform): GPUs and the batched trainer (vmap) take fast_forward's autograd path.
-        if self.W_U.device.type != "cpu" or torch._C._are_functorch_transforms_active():
+        if self.W_U.device.type != "cpu" or _under_torch_func():
             return super().fast_loss(pairs, targets)
         return _FoldedMLPLoss.apply(
             self.W_E_a, self.W_E_b, self.mlp.W, self.W_U, pairs[:, 0], pairs[:, 1], targets
