@@ -36,7 +36,7 @@ over ``--rounds`` rounds and each variant's best round is reported (other jobs s
 machine; the best round is the least disturbed one). Ratios are to the naive loop.
 
 The whole script runs with :func:`grokscope.train.keep_freed_memory` applied, as
-``grokscope train`` does (without it glibc's malloc puts some processes on a slow path that
+grokscope's training loop does (without it glibc's malloc puts some processes on a slow path that
 page-faults the step's buffers every epoch; it applies to every loop measured here alike).
 
 FLOP count (for "GFLOP/s"): the matmul FLOPs of one ``fast_forward`` on the train split,
@@ -334,7 +334,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    kept = keep_freed_memory()  # as `grokscope train` does; applies to every loop below
+    kept = keep_freed_memory()  # as run_epochs does; here before every loop, naive ones too
 
     def n(epochs: int) -> int:
         return max(1, round(epochs * args.scale))

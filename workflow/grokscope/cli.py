@@ -58,10 +58,9 @@ def cmd_dataset(args: argparse.Namespace) -> None:
 
 def cmd_train(args: argparse.Namespace) -> None:
     from grokscope.io import read_parquet
-    from grokscope.train import TrainPaths, keep_freed_memory, train
+    from grokscope.train import TrainPaths, train
 
     _set_threads(args.threads)
-    keep_freed_memory()
     dataset = read_parquet(args.data)
     paths = TrainPaths(args.checkpoints, args.metrics_csv, args.metrics_json, args.resume)
     final = train(args.experiment, dataset, paths, progress=not args.quiet)
@@ -71,12 +70,10 @@ def cmd_train(args: argparse.Namespace) -> None:
 def cmd_train_batched(args: argparse.Namespace) -> None:
     from grokscope.batched import seed_paths, train_batched
     from grokscope.io import read_parquet
-    from grokscope.train import keep_freed_memory
 
     if not len(args.seeds) == len(args.data) == len(args.out):
         sys.exit("grokscope train-batched: need as many --data and --out as --seeds")
     _set_threads(args.threads)
-    keep_freed_memory()
     exps = [{**args.experiment, "seed": seed} for seed in args.seeds]
     datasets = [read_parquet(path) for path in args.data]
     paths = [seed_paths(out) for out in args.out]

@@ -146,7 +146,8 @@ def keep_freed_memory() -> bool:
     measured 2.8 ms in some processes and 3.4–4.4 ms in others (same code, same machine).
     Fixed thresholds (trim only above 1 GiB, mmap only above 32 MiB) put every process on
     the fast path; PyTorch's CPU tuning guide recommends a caching malloc for the same reason.
-    Process-wide; call it once before training. Returns whether it applied (glibc only).
+    Process-wide and idempotent; :func:`run_epochs` calls it, so every trainer gets it.
+    Returns whether it applied (glibc only).
     """
     if not sys.platform.startswith("linux"):
         return False
@@ -190,6 +191,7 @@ def run_epochs(
     is a multiple of ``eval_every`` or in ``saves``, calls ``record(e + 1)``, which evaluates
     and checkpoints. ``postfix()`` is shown on the progress bar after each record.
     """
+    keep_freed_memory()  # before the loop: see its docstring (page faults every step)
     bar = tqdm(
         total=cfg["epochs"],
         initial=epochs.start,
