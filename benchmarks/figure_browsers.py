@@ -25,7 +25,6 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import yaml
 
-from grokscope.figures import styled
 from grokscope.plots.common import (
     Panel,
     SliderStep,
@@ -35,6 +34,7 @@ from grokscope.plots.common import (
     heatmap_trace,
     line_figure,
 )
+from grokscope.plots.render import styled
 
 
 def sample_figures(count: int, style: dict) -> list[go.Figure]:

@@ -35,7 +35,7 @@ transformer: 30, 40, 60; batched: 100) after a few warm-up epochs, cut to what f
 over ``--rounds`` rounds and each variant's best round is reported (other jobs share the
 machine; the best round is the least disturbed one). Ratios are to the naive loop.
 
-The whole script runs with :func:`grokscope.train.keep_freed_memory` applied, as
+The whole script runs with :func:`grokscope.process.keep_freed_memory` applied, as
 grokscope's training loop does (without it glibc's malloc puts some processes on a slow path that
 page-faults the step's buffers every epoch; it applies to every loop measured here alike).
 
@@ -71,14 +71,14 @@ import yaml
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from grokscope.batched import seed_paths, train_batched
+from grokscope.batched import train_batched
 from grokscope.data import make_dataset
 from grokscope.groups import make_group
 from grokscope.models import OneLayerMLP, build_model
+from grokscope.process import keep_freed_memory
 from grokscope.train import (
     TrainPaths,
     evaluate,
-    keep_freed_memory,
     make_optimizer,
     run_epochs,
     split_tensors,
@@ -218,7 +218,10 @@ def short_run(exp: dict[str, Any], epochs: int) -> dict[str, Any]:
 
 
 def paths_in(directory: Path) -> TrainPaths:
-    return seed_paths(directory)  # the batched CLI's layout: directory/train/…, directory/.resume
+    train_dir = directory / "train"  # the pipeline's layout
+    return TrainPaths.beside(
+        train_dir / "checkpoints", train_dir / "metrics.csv", train_dir / "final.json"
+    )
 
 
 def ours_loop(exp: dict[str, Any], dataset: pd.DataFrame) -> Loop:
@@ -334,7 +337,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    kept = keep_freed_memory()  # as run_epochs does; here before every loop, naive ones too
+    kept = keep_freed_memory()  # as the CLI does for a step; here before every loop, naive ones too
 
     def n(epochs: int) -> int:
         return max(1, round(epochs * args.scale))

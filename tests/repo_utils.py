@@ -55,7 +55,9 @@ def result_files(repo: Path) -> dict[str, Path]:
     return {
         str(p.relative_to(base)): p
         for p in sorted(base.rglob("*"))
-        if p.is_file() and p.relative_to(base).parts[0] not in skip and ".resume" not in p.parts
+        if p.is_file()
+        and p.relative_to(base).parts[0] not in skip
+        and not any(part.endswith(".resume") for part in p.parts)
     }
 
 

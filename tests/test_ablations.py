@@ -19,11 +19,10 @@ from grokscope.ablations import (
     restrict,
     split_losses,
 )
-from grokscope.analyse import gini
 from grokscope.data import all_pairs
 from grokscope.groups import make_group
 from grokscope.models import BilinearNet
-from grokscope.progress import phase_boundaries
+from grokscope.progress import gini, phase_boundaries
 from grokscope.representations import fourier_basis
 
 N, K, SCALE = 23, 4, 300.0
@@ -125,7 +124,8 @@ def test_phase_boundaries_rule():
         "grokked_test_acc": 0.99,
         "rise_factor": 2.0,
     }
-    out = phase_boundaries(table, rule)
+    # One table as both the evaluations (accuracies, test loss) and the checkpoints (excluded).
+    out = phase_boundaries(table, table, rule)
     assert (out["memorised_epoch"], out["cleanup_start_epoch"], out["grokked_epoch"]) == (
         200,
         800,

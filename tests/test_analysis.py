@@ -11,6 +11,7 @@ import torch
 
 from grokscope.activations import activation_table, read_activation
 from grokscope.cyclic import by_c_and_a, fold, half_c_symmetry, neuron_phases
+from grokscope.data import all_pairs
 from grokscope.fourier import basis_norms, choose_key_irreps, embedding_shares, irrep_norms
 from grokscope.groups import make_group
 from grokscope.io import ArtifactError, write_parquet
@@ -150,9 +151,9 @@ def test_activation_parquet_is_readable_by_pandas_and_duckdb(tmp_path):
     values = torch.randn(100, 3, 4, generator=torch.Generator().manual_seed(0))
     path = tmp_path / "act.parquet"
     meta = {"hook": "blocks.0.attn.hook_z", "unit_shape": [3, 4], "epoch": 7}
-    write_parquet(path, activation_table(group, values), meta)
+    write_parquet(path, activation_table(all_pairs(group).numpy(), values.numpy()), meta)
     back, meta_back = read_activation(path)
-    assert torch.equal(back, values)  # float32 round-trips exactly
+    assert torch.equal(torch.from_numpy(back), values)  # float32 round-trips exactly
     assert meta_back == meta
     df = pd.read_parquet(path)
     assert list(df.columns[:4]) == ["a", "b", "c", "0_0"] and len(df) == 100

@@ -18,11 +18,12 @@ import pandas as pd
 import pytest
 import torch
 
-from grokscope.batched import seed_paths, train_batched
+from grokscope.batched import train_batched
 from grokscope.checkpoints import list_checkpoints, load_checkpoint
 from grokscope.data import make_dataset
 from grokscope.groups import make_group
-from grokscope.train import METRIC_COLUMNS, TrainPaths, train
+from grokscope.metrics import METRIC_COLUMNS
+from grokscope.train import TrainPaths, train
 
 torch.set_num_threads(1)
 
@@ -69,7 +70,11 @@ def dataset_of(exp: dict) -> pd.DataFrame:
 
 
 def paths_in(directory: Path) -> TrainPaths:
-    return seed_paths(directory)  # the batched CLI's layout: directory/train/…, directory/.resume
+    # The pipeline's layout: directory/train/…, scratch beside the checkpoints.
+    train_dir = directory / "train"
+    return TrainPaths.beside(
+        train_dir / "checkpoints", train_dir / "metrics.csv", train_dir / "final.json"
+    )
 
 
 @pytest.fixture(scope="module", params=list(CASES))
@@ -159,9 +164,10 @@ def test_rejects_mismatched_lengths_and_shared_paths(tmp_path):
         train_batched(exps, datasets, [paths_in(tmp_path / "same")] * 2)
 
 
-def test_seed_paths_layout(tmp_path):
-    p = seed_paths(tmp_path / "exp")
-    assert p.checkpoints == tmp_path / "exp" / "train" / "checkpoints"
-    assert p.metrics_csv == tmp_path / "exp" / "train" / "metrics.csv"
-    assert p.metrics_json == tmp_path / "exp" / "train" / "final.json"
-    assert p.resume == tmp_path / "exp" / ".resume" / "train"
+def test_pipeline_layout_keeps_scratch_beside_the_checkpoints(tmp_path):
+    train_dir = tmp_path / "exp" / "train"
+    p = TrainPaths.beside(train_dir / "checkpoints", train_dir / "metrics.csv", tmp_path / "f.json")
+    assert p.checkpoints == train_dir / "checkpoints"
+    assert p.metrics_csv == train_dir / "metrics.csv"
+    assert p.metrics_json == tmp_path / "f.json"
+    assert p.resume == train_dir / ".checkpoints.resume"

@@ -22,7 +22,7 @@ import pytest
 import yaml
 from repo_utils import ROOT, TINY, make_repo, run, set_value
 
-from grokscope.plots.neurons import select_neurons
+from grokscope.neurons import select_neurons
 
 slow = pytest.mark.slow
 

@@ -15,9 +15,10 @@ import yaml
 from repo_utils import ROOT, make_repo, run
 
 from grokscope.data import make_dataset
-from grokscope.external import load_untrusted, step_import
+from grokscope.external import load_untrusted
 from grokscope.groups import make_group
 from grokscope.io import read_json, write_parquet
+from grokscope.steps import import_checkpoint
 
 REFERENCE = ROOT.parent / "shared" / "reference" / "nanda_mod113_final.pth"
 PAPER_KEYS = {"freq 14", "freq 35", "freq 41", "freq 42", "freq 52"}
@@ -36,7 +37,7 @@ def test_imported_losses_match_the_logged_ones(tmp_path):
         "plot": tmp_path / "metrics.csv",
         "metrics": tmp_path / "final.json",
     }
-    step_import({"checkpoint": REFERENCE, "data": data}, EXP, outputs)
+    import_checkpoint.run({"checkpoint": REFERENCE, "data": data}, outputs, {"experiment": EXP})
     final = read_json(outputs["metrics"])
     raw = load_untrusted(REFERENCE)
     assert final["train_loss"] == pytest.approx(float(raw["train_losses"][-1]), rel=0.01)

@@ -12,7 +12,8 @@ import pytest
 import torch
 import yaml
 
-from grokscope.params import ParamsError, load_experiment, load_params, training_bytes
+from grokscope.budgets import training_bytes
+from grokscope.params import ParamsError, load_experiment, load_params
 
 torch.set_num_threads(1)
 

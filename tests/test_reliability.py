@@ -83,10 +83,10 @@ def test_dvc_repro_force_reproduces_every_data_output(built: Path):
 
 def _train_cmd(exp: dict, data: Path, out: Path) -> list[str]:
     return [
-        sys.executable, "-m", "grokscope", "train", "--experiment", json.dumps(exp),
-        "--data", str(data), "--checkpoints", str(out / "checkpoints"),
-        "--metrics-csv", str(out / "metrics.csv"), "--metrics-json", str(out / "final.json"),
-        "--resume", str(out / ".resume"), "--threads", "1", "--quiet",
+        sys.executable, "-m", "grokscope", "train", "--inputs", f"data={data}",
+        "--outputs", f"checkpoints={out / 'checkpoints'}", f"plot={out / 'metrics.csv'}",
+        f"metrics={out / 'final.json'}", "--settings", json.dumps({"experiment": exp}),
+        "--threads", "1",
     ]  # fmt: skip
 
 
@@ -124,7 +124,8 @@ def test_kill_9_at_random_points_then_resume_gives_identical_weights(tmp_path):
     reference, crashed = tmp_path / "reference", tmp_path / "crashed"
     subprocess.run(_train_cmd(exp, data, reference), check=True)
 
-    resume, cmd = crashed / ".resume", _train_cmd(exp, data, crashed)
+    # The train step's scratch, beside the checkpoints.
+    resume, cmd = crashed / ".checkpoints.resume", _train_cmd(exp, data, crashed)
     # Kill after random epochs (seeded), then as soon as a temporary file appears: that is
     # the middle of a checkpoint write.
     targets = sorted(random.Random(0).sample(range(20, 1100), 4))
@@ -153,7 +154,7 @@ def test_kill_9_at_random_points_then_resume_gives_identical_weights(tmp_path):
         assert (crashed / "checkpoints" / name).read_bytes() == (
             reference / "checkpoints" / name
         ).read_bytes(), name
-    assert not (crashed / ".resume").exists()
+    assert not resume.exists()
     print(f"{kills} kills, {during_write} during a checkpoint write")
 
 
@@ -297,8 +298,8 @@ def test_truncated_checkpoint_is_named(trained: Path, tmp_path):
     ckpts = _copy_checkpoints(trained, tmp_path / "ckpt")
     final = sorted(ckpts.glob("*.safetensors"))[-1]
     final.write_bytes(final.read_bytes()[:100])
-    settings = json.dumps({"cache": {"hooks": ["neurons"], "checkpoints": "final"}})
-    done = cli("analyse", "cache", "--inputs", f"checkpoints={ckpts}", "--settings", settings,
+    settings = json.dumps({"analysis": {"cache": {"hooks": ["neurons"], "checkpoints": "final"}}})
+    done = cli("cache_activations", "--inputs", f"checkpoints={ckpts}", "--settings", settings,
                "--outputs", f"activations={tmp_path / 'acts'}")  # fmt: skip
     assert_one_line_error(done, final.name, "corrupt or truncated")
     assert not (tmp_path / "acts").exists()
@@ -308,8 +309,8 @@ def test_corrupt_sidecar_json_is_named(trained: Path, tmp_path):
     ckpts = _copy_checkpoints(trained, tmp_path / "ckpt")
     sidecar = sorted(ckpts.glob("*.json"))[-1]
     sidecar.write_text('{"epoch": 3')
-    settings = json.dumps({"cache": {"hooks": ["neurons"], "checkpoints": "final"}})
-    done = cli("analyse", "cache", "--inputs", f"checkpoints={ckpts}", "--settings", settings,
+    settings = json.dumps({"analysis": {"cache": {"hooks": ["neurons"], "checkpoints": "final"}}})
+    done = cli("cache_activations", "--inputs", f"checkpoints={ckpts}", "--settings", settings,
                "--outputs", f"activations={tmp_path / 'acts'}")  # fmt: skip
     assert_one_line_error(done, sidecar.name, "not valid JSON")
 
@@ -318,23 +319,24 @@ def test_corrupt_parquet_is_named(trained: Path, tmp_path):
     bad = tmp_path / "pairs.parquet"
     bad.write_bytes((trained / "pairs.parquet").read_bytes()[:50])
     out = tmp_path / "out"
-    done = cli("train", "--experiment", json.dumps(TINY_PARAMS), "--data", str(bad),
-               "--checkpoints", str(out / "c"), "--metrics-csv", str(out / "m.csv"),
-               "--metrics-json", str(out / "m.json"), "--resume", str(out / "r"))  # fmt: skip
+    done = cli("train", "--inputs", f"data={bad}", "--outputs", f"checkpoints={out / 'c'}",
+               f"plot={out / 'm.csv'}", f"metrics={out / 'm.json'}",
+               "--settings", json.dumps({"experiment": TINY_PARAMS}))  # fmt: skip
     assert_one_line_error(done, "pairs.parquet", "not a readable Parquet file")
     assert not out.exists()
 
 
 def test_corrupt_metrics_json_is_named(trained: Path, tmp_path):
     acts = tmp_path / "acts"
-    settings = json.dumps({"cache": {"hooks": ["neurons", "logits"], "checkpoints": "final"}})
-    done = cli("analyse", "cache", "--inputs", f"checkpoints={trained / 'ckpt'}",
+    cache = {"hooks": ["neurons", "logits"], "checkpoints": "final"}
+    settings = json.dumps({"analysis": {"cache": cache}})
+    done = cli("cache_activations", "--inputs", f"checkpoints={trained / 'ckpt'}",
                "--settings", settings, "--outputs", f"activations={acts}")  # fmt: skip
     assert done.returncode == 0, done.stderr
     key = tmp_path / "key_irreps.json"
     key.write_text("not json at all")
     outputs = [f"directions={tmp_path / 'd.parquet'}", f"metrics={tmp_path / 'l.json'}"]
-    done = cli("analyse", "logits", "--inputs", f"activations={acts}", f"key_irreps={key}",
+    done = cli("logits", "--inputs", f"activations={acts}", f"key_irreps={key}",
                "--outputs", *outputs)  # fmt: skip
     assert_one_line_error(done, "key_irreps.json", "not valid JSON")
     assert not (tmp_path / "d.parquet").exists()
@@ -350,9 +352,10 @@ def test_checkpoint_needing_arbitrary_unpickling_is_refused(tmp_path):
                 "test_losses": []}, path)  # fmt: skip
     exp = {**TINY_PARAMS, "import": {"path": str(path), "format": "published_mod113"}}
     del exp["train"]
-    done = cli("import", "--experiment", json.dumps(exp), "--inputs", f"checkpoint={path}",
-               f"data={tmp_path / 'x.parquet'}", "--outputs", f"checkpoints={tmp_path / 'c'}",
-               f"plot={tmp_path / 'm.csv'}", f"metrics={tmp_path / 'm.json'}")  # fmt: skip
+    done = cli("import_checkpoint", "--settings", json.dumps({"experiment": exp}),
+               "--inputs", f"checkpoint={path}", f"data={tmp_path / 'x.parquet'}",
+               "--outputs", f"checkpoints={tmp_path / 'c'}", f"plot={tmp_path / 'm.csv'}",
+               f"metrics={tmp_path / 'm.json'}")  # fmt: skip
     assert_one_line_error(done, "evil.pth", "refused")
     assert not (tmp_path / "c").exists()
 

@@ -17,6 +17,7 @@ import yaml
 from safetensors import SafetensorError, safe_open
 
 from grokscope.checkpoints import (
+    checkpoint_epochs,
     checkpoint_stem,
     list_checkpoints,
     load_checkpoint,
@@ -26,11 +27,10 @@ from grokscope.checkpoints import (
 from grokscope.data import make_dataset
 from grokscope.groups import make_group
 from grokscope.io import ArtifactError, write_parquet
+from grokscope.metrics import METRIC_COLUMNS
 from grokscope.models import build_model
 from grokscope.train import (
-    METRIC_COLUMNS,
     TrainPaths,
-    checkpoint_epochs,
     evaluate,
     split_tensors,
     train,
@@ -265,21 +265,16 @@ def _train_cmd(exp, data, out):
         "-m",
         "grokscope",
         "train",
-        "--experiment",
-        json.dumps(exp),
-        "--data",
-        str(data),
-        "--checkpoints",
-        str(out / "checkpoints"),
-        "--metrics-csv",
-        str(out / "metrics.csv"),
-        "--metrics-json",
-        str(out / "metrics.json"),
-        "--resume",
-        str(out / "resume"),
+        "--inputs",
+        f"data={data}",
+        "--outputs",
+        f"checkpoints={out / 'checkpoints'}",
+        f"plot={out / 'metrics.csv'}",
+        f"metrics={out / 'metrics.json'}",
+        "--settings",
+        json.dumps({"experiment": exp}),
         "--threads",
         "1",
-        "--quiet",
     ]
 
 
@@ -306,7 +301,7 @@ def test_resume_after_kill_is_byte_identical(tmp_path):
 
     # 1. start, wait for the epoch-1000 checkpoint and its resume state, then SIGKILL
     out = tmp_path / "killed"
-    resume = out / "resume"
+    resume = out / ".checkpoints.resume"  # the train step's scratch, beside the checkpoints
     proc = subprocess.Popen(
         _train_cmd(exp, data, out),
         env=_env(),
@@ -426,7 +421,7 @@ def test_missing_checkpoint_or_sidecar_raises(saved_checkpoint):
 MALLOC_PROBE = """
 import ctypes, sys
 import torch
-from grokscope.train import keep_freed_memory
+from grokscope.process import keep_freed_memory
 
 class Mallinfo2(ctypes.Structure):
     _fields_ = [(name, ctypes.c_size_t) for name in (

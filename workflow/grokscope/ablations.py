@@ -17,13 +17,17 @@ logit-level versions.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
+import pandas as pd
 import torch
 
+from grokscope.cyclic import sum_difference_frequencies
 from grokscope.hooks import HookedModule
+from grokscope.metrics import split_losses
 from grokscope.neurons import block_masks
 from grokscope.representations import FourierBasis, Irrep, product_directions
-from grokscope.train import loss_and_accuracy
 
 Transform = Callable[[torch.Tensor], torch.Tensor]  # (order, order, units) → same shape
 
@@ -77,8 +81,7 @@ def remove_frequencies(values: torch.Tensor, freqs: list[int]) -> torch.Tensor:
 def neuron_values(model: HookedModule, pairs: torch.Tensor) -> torch.Tensor:
     """The neuron activation over all pairs as ``(order, order, units)`` (answer position)."""
     _, cache = model.run_with_cache(pairs, [model.neuron_hook])
-    values = cache[model.neuron_hook]
-    values = values[:, -1] if values.ndim == 3 else values
+    values = model.at_answer(cache[model.neuron_hook])  # (order², units)
     order = int(round(len(pairs) ** 0.5))
     return values.reshape(order, order, -1)
 
@@ -91,27 +94,106 @@ def logits_with_neurons(
     flat = neurons.reshape(len(pairs), -1)
 
     def replace(x: torch.Tensor, _name: str) -> torch.Tensor:
-        if x.ndim == 3:  # transformer: only the '=' position reaches the logits
-            x = x.clone()
-            x[:, -1] = flat
-            return x
-        return flat
+        return model.replace_at_answer(x, flat)
 
     with torch.no_grad():
         return model.run_with_hooks(pairs, [(model.neuron_hook, replace)])
-
-
-def split_losses(
-    logits: torch.Tensor, labels: torch.Tensor, is_train: torch.Tensor
-) -> dict[str, float]:
-    """``train_loss, test_loss, train_acc, test_acc`` of all-pairs logits ``(order², order)``."""
-    out = {}
-    for split, mask in (("train", is_train), ("test", ~is_train)):
-        out[f"{split}_loss"], out[f"{split}_acc"] = loss_and_accuracy(logits[mask], labels[mask])
-    return out
 
 
 def logit_transform(logits: torch.Tensor, transform: Transform) -> torch.Tensor:
     """Apply a transform of functions of (a, b) to logits ``(order², order)`` (units = c)."""
     order = logits.shape[1]
     return transform(logits.reshape(order, order, order)).reshape(order * order, order)
+
+
+@dataclass
+class AllPairs:
+    """A model evaluated over every pair: what each ablation row needs."""
+
+    model: HookedModule
+    pairs: torch.Tensor  # (order², 2) row-major
+    labels: torch.Tensor  # (order²,)
+    is_train: torch.Tensor  # (order²,) bool
+
+    def row(self, ablation: str, target: str, logits: torch.Tensor) -> dict[str, Any]:
+        """One ablation-table row: losses and accuracies of ``logits`` on both splits."""
+        return {
+            "ablation": ablation,
+            "target": target,
+            **split_losses(logits, self.labels, self.is_train),
+        }
+
+    def with_neurons(self, neurons: torch.Tensor) -> torch.Tensor:
+        """Logits with the neuron activation replaced by ``neurons`` (order, order, units)."""
+        return logits_with_neurons(self.model, self.pairs, neurons)
+
+
+def key_irrep_rows(
+    s: AllPairs, fb: FourierBasis, neurons: torch.Tensor, keys: list[Irrep]
+) -> list[dict[str, Any]]:
+    """Baseline, restricted and excluded losses (neurons and logits; all key irreps together
+    and each alone) as rows ``ablation, target, train_loss, test_loss, train_acc, test_acc``."""
+    baseline = s.with_neurons(neurons)
+    rows = [s.row("baseline", "", baseline)]
+    for target, irreps in [("all key", keys)] + [(k.label, [k]) for k in keys]:
+        dirs = product_basis(fb, irreps)
+        for name, transform in (("restricted", restrict), ("excluded", exclude)):
+            rows.append(s.row(name, target, s.with_neurons(transform(neurons, dirs))))
+            on_logits = logit_transform(baseline, lambda v, t=transform, d=dirs: t(v, d))
+            rows.append(s.row(f"logits {name}", target, on_logits))
+    return rows
+
+
+def own_block_rows(
+    s: AllPairs, fb: FourierBasis, neurons: torch.Tensor, clusters: pd.DataFrame
+) -> list[dict[str, Any]]:
+    """Seed 000's validation: each cluster's neurons keep only their own irrep's block (one
+    row per cluster, then all clusters at once). ``clusters``: ``neuron, irrep, irrep_index``
+    (``-1``: dead)."""
+    rows = []
+    filtered_all = neurons.clone()
+    alive = clusters[clusters["irrep_index"] >= 0]
+    for label, members in alive.groupby("irrep"):  # by label, as the table has always been
+        ids = torch.tensor(members["neuron"].to_numpy())
+        own = keep_block(neurons[:, :, ids], fb, int(members["irrep_index"].iloc[0]))
+        one = neurons.clone()
+        one[:, :, ids] = own
+        filtered_all[:, :, ids] = own
+        rows.append(s.row("cluster own block", label, s.with_neurons(one)))
+    rows.append(s.row("cluster own block", "all clusters", s.with_neurons(filtered_all)))
+    return rows
+
+
+def frequency_rows(
+    s: AllPairs, n: int, neurons: torch.Tensor, key_freqs: list[int]
+) -> list[dict[str, Any]]:
+    """Seed 004's ablations for ``C_n``: the neurons without the sum/difference frequencies
+    of the key frequencies, and with the key frequencies only."""
+    rows = []
+    for name, freqs in (
+        ("without sum/difference frequencies", sum_difference_frequencies(key_freqs, n)),
+        ("key frequencies only", [f for f in range(1, n // 2 + 1) if f not in key_freqs]),
+    ):
+        rows.append(s.row(name, "neurons", s.with_neurons(remove_frequencies(neurons, freqs))))
+    return rows
+
+
+# ablations.json: (ablation, target) rows whose losses become headline numbers.
+HEADLINE = (
+    ("baseline", ""),
+    ("restricted", "all key"),
+    ("excluded", "all key"),
+    ("logits restricted", "all key"),
+    ("logits excluded", "all key"),
+    ("cluster own block", "all clusters"),
+)
+
+
+def headline_losses(table: pd.DataFrame) -> dict[str, float]:
+    """``<ablation>_{train,test}_loss`` for each :data:`HEADLINE` row of an ablation table."""
+    out = {}
+    for ablation, target in HEADLINE:
+        hit = table[(table["ablation"] == ablation) & (table["target"] == target)].iloc[0]
+        for column in ("train_loss", "test_loss"):
+            out[f"{ablation.replace(' ', '_')}_{column}"] = float(hit[column])
+    return out

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import copy
 import shutil
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -29,15 +28,13 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, stack_module_state
 
-from grokscope.checkpoints import save_checkpoint
+from grokscope.checkpoints import checkpoint_epochs, save_checkpoint
 from grokscope.groups import group_order
 from grokscope.hooks import HookedModule
+from grokscope.metrics import METRIC_COLUMNS, loss_and_accuracy
 from grokscope.models import build_model
 from grokscope.train import (
-    METRIC_COLUMNS,
     TrainPaths,
-    checkpoint_epochs,
-    loss_and_accuracy,
     make_optimizer,
     pick_device,
     publish_outputs,
@@ -184,15 +181,3 @@ def train_batched(
     run_epochs(opt, cfg, loss, record, range(cfg["epochs"]), saves, progress, postfix)
 
     return [publish_outputs(p, s, r) for p, s, r in zip(paths, scratch, rows, strict=True)]
-
-
-def seed_paths(out_dir: str | Path) -> TrainPaths:
-    """The pipeline's per-experiment layout under ``out_dir`` (as ``results/<exp>``):
-    ``train/checkpoints``, ``train/metrics.csv``, ``train/final.json``, ``.resume/train``."""
-    d = Path(out_dir)
-    return TrainPaths(
-        d / "train" / "checkpoints",
-        d / "train" / "metrics.csv",
-        d / "train" / "final.json",
-        d / ".resume" / "train",
-    )

@@ -11,13 +11,24 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from grokscope.io import ArtifactError, read_json, write_atomic, write_json
+from grokscope.errors import ArtifactError
+from grokscope.hooks import HookedModule
+from grokscope.io import read_json, write_atomic, write_json
+from grokscope.models import build_model
 
 FORMAT_VERSION = 1
+
+
+def checkpoint_epochs(epochs: int, every: int, n_log: int) -> list[int]:
+    """0, ``n_log`` log-spaced epochs below ``every``, every multiple of ``every``, and the end."""
+    regular = set(range(0, epochs + 1, every)) | {epochs}
+    early = np.unique(np.round(np.geomspace(1, min(every, epochs), n_log + 1)[:-1]).astype(int))
+    return sorted(regular | {int(e) for e in early if 0 < e < epochs})
 
 
 def checkpoint_stem(epoch: int) -> str:
@@ -59,13 +70,57 @@ def save_checkpoint(
     return path
 
 
+def read_sidecar(path: str | Path) -> dict[str, Any]:
+    """The JSON sidecar of a checkpoint (params, order, epoch, metrics), given its
+    ``.safetensors`` path; reads no weights."""
+    return read_json(Path(path).with_suffix(".json"))
+
+
 def load_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """``(state_dict, sidecar)`` of a checkpoint given its ``.safetensors`` path."""
     path = Path(path)
     state, _ = load_tensors(path)
-    return state, read_json(path.with_suffix(".json"))
+    return state, read_sidecar(path)
+
+
+def load_model(path: str | Path) -> tuple[HookedModule, dict[str, Any]]:
+    """The model of a checkpoint, rebuilt from its sidecar, in eval mode: ``(model, sidecar)``."""
+    state, sidecar = load_checkpoint(path)
+    params = sidecar["params"]
+    model = build_model(params["model"], sidecar["order"], params["seed"])
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as err:
+        first = str(err).splitlines()[0]
+        raise ArtifactError(f"{path}: weights do not fit the model ({first})") from None
+    return model.eval(), sidecar
+
+
+def checkpoint_epoch(path: str | Path) -> int:
+    """The epoch of a checkpoint file named by :func:`checkpoint_stem`."""
+    return int(Path(path).stem.removeprefix("epoch_"))
 
 
 def list_checkpoints(directory: str | Path) -> list[Path]:
     """The checkpoints in ``directory``, oldest first."""
     return sorted(Path(directory).glob("epoch_*.safetensors"))
+
+
+def select_checkpoints(directory: str | Path, which: str | list[int]) -> list[Path]:
+    """``final``, ``all`` or a list of epochs → checkpoint paths (the final one always)."""
+    paths = list_checkpoints(directory)
+    if not paths:
+        raise ArtifactError(f"{directory}: no checkpoints")
+    if which == "all":
+        return paths
+    epochs = {checkpoint_epoch(p): p for p in paths}
+    wanted = set() if which == "final" else set(which)
+    missing = sorted(wanted - set(epochs))
+    if missing:
+        raise ArtifactError(f"{directory}: no checkpoints for epochs {missing}")
+    return sorted({epochs[e] for e in wanted} | {paths[-1]})
+
+
+def final_checkpoint(directory: str | Path) -> Path:
+    """The last checkpoint in ``directory``."""
+    return select_checkpoints(directory, "final")[0]

@@ -1,33 +1,43 @@
 """Command line: ``grokscope <command>`` (or ``python -m grokscope <command>``).
 
-Pipeline steps (called by the Snakemake rules, which pass params as JSON):
-  dataset          all pairs of a group with the train/test split → Parquet
-  train            train one experiment → checkpoints, metrics table, final metrics
-  train-batched    train K seeds of one experiment as one stacked model (same outputs per seed)
-  import           convert an externally trained checkpoint into the same outputs as train
-  analyse STEP     one analysis step: cache, key-irreps, neurons, logits, cyclic,
-                   ablations, progress, universality
-  figure JOB       render one figure job's figures → HTML + PNG
-  report           the HTML index of every experiment's metrics and figures
+Pipeline steps (one per Snakemake rule; modules in :mod:`grokscope.steps`), all called the
+same way::
+
+    grokscope <step> --inputs NAME=PATH ... --outputs NAME=PATH ... --settings JSON
 
 Project commands (run by people):
-  validate         check every file in params/ (what the Snakefile does before any job)
-  dvc-yaml         regenerate dvc.yaml from the Snakemake DAG (--check: fail if stale)
-  pull             dvc pull, require a clean dvc status, resync Snakemake's metadata
 
-Each step module is imported only when its command runs, so ``grokscope validate`` is quick
-and the generated DVC stages depend on exactly the code they run (see grokscope.dvcgen).
+  validate   check every file in params/ (what the Snakefile does before any job)
+  dvc-yaml   regenerate dvc.yaml from the Snakemake DAG (--check: fail if stale)
+  pull       fetch every artifact from the DVC remote and bring Snakemake in step
+
+This module imports no step: the one a command names is imported when it runs, so each
+step's process loads only its own code, and ``grokscope dvc-yaml`` gives each DVC stage
+exactly that code as dependencies (:mod:`grokscope.closure`).
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import importlib
 import json
 import sys
 from pathlib import Path
 
-from grokscope.io import ArtifactError
-from grokscope.params import ParamsError
+from grokscope.errors import GrokscopeError
+
+STEPS_DIR = Path(__file__).resolve().parent / "steps"
+
+
+def step_names() -> dict[str, str]:
+    """Every pipeline step → the first line of its module docstring (read, not imported)."""
+    names = {}
+    for path in sorted(STEPS_DIR.glob("*.py")):
+        if path.stem != "__init__":
+            doc = ast.get_docstring(ast.parse(path.read_text())) or ""
+            names[path.stem] = doc.split("\n")[0]
+    return names
 
 
 def _json(text: str) -> dict:
@@ -37,83 +47,20 @@ def _json(text: str) -> dict:
         raise argparse.ArgumentTypeError(f"not valid JSON: {err}") from None
 
 
-def _set_threads(threads: int) -> None:
-    """Use exactly the rule's `threads` (Snakemake's scheduling assumes it) and say so."""
-    import torch
-
-    torch.set_num_threads(threads)
-    print(f"torch threads: {torch.get_num_threads()}", file=sys.stderr)
-
-
-def cmd_dataset(args: argparse.Namespace) -> None:
-    from grokscope.data import make_dataset
-    from grokscope.groups import make_group
-    from grokscope.io import write_parquet
-
-    exp = args.experiment
-    group = make_group(exp["group"]["name"], exp["group"]["n"])
-    df = make_dataset(group, exp["data"]["frac_train"], exp["seed"], exp["data"]["split"])
-    write_parquet(args.out, df, {"group": exp["group"], "data": exp["data"], "seed": exp["seed"]})
+def _named_path(item: str) -> tuple[str, Path]:
+    name, sep, path = item.partition("=")
+    if not sep or not name or not path:
+        raise argparse.ArgumentTypeError(f"expected NAME=PATH, got {item!r}")
+    return name, Path(path)
 
 
-def cmd_train(args: argparse.Namespace) -> None:
-    from grokscope.io import read_parquet
-    from grokscope.train import TrainPaths, train
+def run_step(args: argparse.Namespace) -> None:
+    from grokscope.process import keep_freed_memory, set_threads
 
-    _set_threads(args.threads)
-    dataset = read_parquet(args.data)
-    paths = TrainPaths(args.checkpoints, args.metrics_csv, args.metrics_json, args.resume)
-    final = train(args.experiment, dataset, paths, progress=not args.quiet)
-    print(json.dumps(final), file=sys.stderr)
-
-
-def cmd_train_batched(args: argparse.Namespace) -> None:
-    from grokscope.batched import seed_paths, train_batched
-    from grokscope.io import read_parquet
-
-    if not len(args.seeds) == len(args.data) == len(args.out):
-        sys.exit("grokscope train-batched: need as many --data and --out as --seeds")
-    _set_threads(args.threads)
-    exps = [{**args.experiment, "seed": seed} for seed in args.seeds]
-    datasets = [read_parquet(path) for path in args.data]
-    paths = [seed_paths(out) for out in args.out]
-    finals = train_batched(exps, datasets, paths, progress=not args.quiet)
-    for seed, final in zip(args.seeds, finals, strict=True):
-        print(json.dumps({"seed": seed, **final}), file=sys.stderr)
-
-
-def _named_paths(items: list[str]) -> dict[str, Path]:
-    pairs = [item.split("=", 1) for item in items]
-    if any(len(p) != 2 for p in pairs):
-        raise argparse.ArgumentTypeError(f"expected name=path items, got {items}")
-    return {name: Path(path) for name, path in pairs}
-
-
-def cmd_analyse(args: argparse.Namespace) -> None:
-    from grokscope.analyse import STEPS
-
-    _set_threads(args.threads)
-    STEPS[args.step](_named_paths(args.inputs), args.settings, _named_paths(args.outputs))
-
-
-def cmd_import(args: argparse.Namespace) -> None:
-    from grokscope.external import step_import
-
-    _set_threads(args.threads)
-    step_import(_named_paths(args.inputs), args.experiment, _named_paths(args.outputs))
-
-
-def cmd_figure(args: argparse.Namespace) -> None:
-    from grokscope.figures import render_job
-
-    names = render_job(args.name, _named_paths(args.inputs), args.style, args.out_dir)
-    print(f"{args.name}: {len(names)} figures: {' '.join(names)}", file=sys.stderr)
-
-
-def cmd_report(args: argparse.Namespace) -> None:
-    from grokscope.report import write_report
-
-    write_report(args.inputs, args.experiments, args.out)
+    set_threads(args.threads)
+    keep_freed_memory()  # see its docstring: page faults on every training step otherwise
+    step = importlib.import_module(f"grokscope.steps.{args.command}")
+    step.run(dict(args.inputs), dict(args.outputs), args.settings)
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
@@ -139,85 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grokscope", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("dataset", help="all pairs + split → Parquet")
-    p.add_argument("--experiment", type=_json, required=True, help="params (JSON)")
-    p.add_argument("--out", type=Path, required=True)
-    p.set_defaults(func=cmd_dataset)
+    for name, summary in step_names().items():
+        p = sub.add_parser(name, help=f"pipeline step: {summary}", description=summary)
+        p.add_argument("--inputs", nargs="*", type=_named_path, default=[], metavar="NAME=PATH")
+        p.add_argument("--outputs", nargs="+", type=_named_path, required=True, metavar="NAME=PATH")
+        p.add_argument("--settings", type=_json, default={}, help="the step's settings (JSON)")
+        p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+        p.set_defaults(func=run_step)
 
-    p = sub.add_parser("train", help="train one experiment")
-    p.add_argument("--experiment", type=_json, required=True, help="params (JSON)")
-    p.add_argument("--data", type=Path, required=True, help="pairs Parquet from `dataset`")
-    p.add_argument("--checkpoints", type=Path, required=True, help="output directory")
-    p.add_argument("--metrics-csv", type=Path, required=True)
-    p.add_argument("--metrics-json", type=Path, required=True)
-    p.add_argument("--resume", type=Path, required=True, help="scratch dir kept across crashes")
-    p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=cmd_train)
-
-    p = sub.add_parser("train-batched", help="train K seeds of one experiment as one model")
-    p.add_argument("--experiment", type=_json, required=True, help="params (JSON; seed ignored)")
-    p.add_argument("--seeds", type=int, nargs="+", required=True)
-    p.add_argument("--data", type=Path, nargs="+", required=True, help="one Parquet per seed")
-    p.add_argument(
-        "--out",
-        type=Path,
-        nargs="+",
-        required=True,
-        help="one directory per seed: DIR/train/{checkpoints,metrics.csv,final.json}, "
-        "scratch DIR/.resume/train",
-    )
-    p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=cmd_train_batched)
-
-    p = sub.add_parser("analyse", help="one analysis step (see grokscope.analyse.STEPS)")
-    p.add_argument(
-        "step",
-        choices=[
-            "cache",
-            "key-irreps",
-            "neurons",
-            "logits",
-            "cyclic",
-            "ablations",
-            "progress",
-            "universality",
-        ],  # fmt: skip
-    )
-    p.add_argument("--inputs", nargs="+", default=[], metavar="NAME=PATH")
-    p.add_argument("--settings", type=_json, default={}, help="settings (JSON)")
-    p.add_argument("--outputs", nargs="+", required=True, metavar="NAME=PATH")
-    p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
-    p.set_defaults(func=cmd_analyse)
-
-    p = sub.add_parser("import", help="convert an externally trained checkpoint")
-    p.add_argument("--experiment", type=_json, required=True, help="params (JSON)")
-    p.add_argument("--inputs", nargs="+", required=True, metavar="NAME=PATH")
-    p.add_argument("--outputs", nargs="+", required=True, metavar="NAME=PATH")
-    p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
-    p.set_defaults(func=cmd_import)
-
-    p = sub.add_parser("figure", help="render one figure job (HTML + PNG)")
-    p.add_argument("name", help="figure job (grokscope.figures.FIGURE_JOBS), e.g. neurons")
-    p.add_argument("--inputs", nargs="+", required=True, metavar="NAME=PATH")
-    p.add_argument("--style", type=_json, required=True, help="figure settings (JSON)")
-    p.add_argument("--out-dir", type=Path, required=True)
-    p.set_defaults(func=cmd_figure)
-
-    p = sub.add_parser("report", help="results/index.html: every experiment's metrics, figures")
-    p.add_argument(
-        "--inputs",
-        nargs="+",
-        type=Path,
-        required=True,
-        help="results/<exp>/figures/<job> directories and results/<exp>/.../*.json metrics",
-    )
-    p.add_argument("--experiments", type=_json, required=True, help="experiment summaries (JSON)")
-    p.add_argument("--out", type=Path, required=True)
-    p.set_defaults(func=cmd_report)
-
-    p = sub.add_parser("validate", help="validate params/ against workflow/schemas/")
+    p = sub.add_parser("validate", help="validate params/ against the schemas")
     p.add_argument("--params-dir", default="params")
     p.set_defaults(func=cmd_validate)
 
@@ -226,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
     p.set_defaults(func=cmd_dvc_yaml)
 
-    p = sub.add_parser("pull", help="dvc pull + status check + Snakemake resync")
+    p = sub.add_parser("pull", help="fetch every artifact from the DVC remote, resync Snakemake")
     p.add_argument("--remote", default=None, help="DVC remote (default: the configured one)")
     p.add_argument("--jobs", type=int, default=None, help="parallel downloads")
     p.set_defaults(func=cmd_pull)
@@ -237,6 +114,6 @@ def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (ParamsError, ArtifactError) as err:
+    except GrokscopeError as err:
         # Expected failures are one line, no traceback.
         sys.exit(f"grokscope {args.command}: {err}")

@@ -1,28 +1,39 @@
 """Generate ``dvc.yaml`` from the Snakemake DAG: the Snakefile is the only hand-written DAG.
 
-One DVC stage per Snakemake job (``<rule>-<experiment>``). A stage's
-- ``cmd`` runs Snakemake for exactly that job's outputs, with mtime left out of the rerun
-  triggers so Snakemake's own metadata stays in step with what DVC ran;
-- ``deps`` are the job's input files, the rule's ``.smk`` file and the package modules the
-  job's ``grokscope`` command imports (found by reading the imports, so a figure change does
-  not invalidate training);
-- ``params`` are the keys a rule receives: a rule param named ``experiment`` holds a JSON
-  subset of ``params/experiments/<exp>.yaml``, ``analysis`` sections of ``params/analysis.yaml``,
-  ``figures`` all of ``params/figures.yaml``;
-- outputs named ``metrics`` become DVC metrics, ``plot`` DVC plots (x = epoch), the rest outs.
-Logs and benchmarks are left to Snakemake: they differ on every run and are not results.
+One DVC stage per Snakemake job (``<rule>-<wildcards>``). What this reads from each rule is
+the declared contract below (:data:`CONTRACT`; ``tests/test_dvcgen.py`` checks every rule
+against it):
+
+- ``params.step``: the pipeline step the rule runs; the stage's code dependencies are that
+  step's module closure (:func:`grokscope.closure.step_closure`), exactly the package code
+  its process runs;
+- ``params.settings``: a JSON object; its keys ``experiment``, ``analysis`` and ``figures``
+  hold the parts of ``params/experiments/<exp>.yaml``, ``params/analysis.yaml`` and
+  ``params/figures.yaml`` the step reads, which become the stage's DVC ``params`` (the file of
+  ``experiment`` is the job's ``exp`` wildcard's, or ``params.source`` for rules without
+  one; sweep members' is their sweep's, with its ``sweep`` block). Other keys are values
+  derived from those files or from the DAG and are not tracked separately;
+- outputs: one named ``metrics`` (or ``metrics:<member>``) becomes a DVC metric, ``plot``
+  (or ``plot:<member>``) a DVC plot (x = epoch), any other an out;
+- the job's input files, and the rule's ``.smk`` file, are the other dependencies.
+
+A stage's ``cmd`` asks Snakemake for exactly that job's outputs. Logs and benchmarks are left
+to Snakemake: they differ on every run and are not results.
+
+Snakemake has no public API that lists a DAG's jobs with their params; :func:`snakemake_jobs`
+uses the one ``snakemake --printdag`` uses, in one place.
 """
 
 from __future__ import annotations
 
-import ast
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from grokscope.closure import step_closure
 
 PACKAGE_DIR = Path("workflow/grokscope")  # relative to the project root (the cwd)
 RERUN_TRIGGERS = "params input code software-env"
@@ -34,6 +45,17 @@ PARAM_FILES = {
     "experiment": "params/experiments/{exp}.yaml",
     "analysis": "params/analysis.yaml",
     "figures": "params/figures.yaml",
+}
+CONTRACT = {
+    "params": {
+        "step": "required: the pipeline step (module grokscope.steps.<step>)",
+        "settings": "required: JSON object; keys in PARAM_FILES are params, others derived",
+        "code": "required: grokscope.closure.code_hash(step) (Snakemake's code trigger)",
+        "io": "required: the CLI's --inputs/--outputs from the named input and output",
+        "source": "optional: the params file stem of `experiment` without an exp wildcard",
+    },
+    "outputs": {"metrics": "DVC metrics", "plot": "DVC plots (x = epoch)", "*": "DVC outs"},
+    "directives": ["log", "benchmark"],
 }
 
 
@@ -47,7 +69,8 @@ class JobSpec:
     outputs: list[tuple[str, str]]  # (output name or "", path)
     params: dict[str, Any]
     rule_file: str
-    shellcmd: str
+    has_log: bool
+    has_benchmark: bool
 
 
 def snakemake_jobs(snakefile: Path = Path("Snakefile")) -> list[JobSpec]:
@@ -69,60 +92,42 @@ def snakemake_jobs(snakefile: Path = Path("Snakefile")) -> list[JobSpec]:
         for job in workflow.dag.jobs:
             if not job.output:  # the `all` target
                 continue
-            names = {}  # output path → its name ("metrics", "plot", …; lists: each item)
-            for name, value in job.output._allitems():
-                for path in value if isinstance(value, list) else [value]:
-                    names[path] = name
+            names = {str(path): name for name, path in job.output._allitems()}
             specs.append(
                 JobSpec(
                     rule=job.rule.name,
                     wildcards=dict(job.wildcards_dict),
                     inputs=[str(f) for f in job.input],
-                    outputs=[(names.get(f) or "", str(f)) for f in job.output],
+                    outputs=[(names.get(str(f), ""), str(f)) for f in job.output],
                     params=dict(job.params._allitems()),
                     rule_file=str(Path(job.rule.snakefile).resolve().relative_to(root)),
-                    shellcmd=job.rule.shellcmd or "",
+                    has_log=bool(job.log),
+                    has_benchmark=job.benchmark is not None,
                 )
             )
     return sorted(specs, key=lambda s: (s.rule, sorted(s.wildcards.items())))
 
 
-def _grokscope_imports(node: ast.AST) -> set[str]:
-    found = set()
-    for n in ast.walk(node):
-        if isinstance(n, ast.ImportFrom) and n.module and n.module.startswith("grokscope"):
-            found.add(n.module)
-        elif isinstance(n, ast.Import):
-            found |= {a.name for a in n.names if a.name.startswith("grokscope")}
-    return found
+def contract_problems(job: JobSpec) -> list[str]:
+    """How ``job``'s rule breaks :data:`CONTRACT` (empty when it keeps it)."""
+    problems = [f"no params.{k}" for k, v in CONTRACT["params"].items() if v.startswith("req")
+                and k not in job.params]  # fmt: skip
+    if "settings" in job.params:
+        settings = json.loads(job.params["settings"])
+        if not isinstance(settings, dict):
+            problems.append("params.settings is not a JSON object")
+    if "step" in job.params:
+        try:
+            step_closure(job.params["step"])
+        except ValueError as err:
+            problems.append(str(err))
+    problems += [f"no {d}:" for d in CONTRACT["directives"] if not getattr(job, f"has_{d}")]
+    problems += [f"unnamed output {path}" for name, path in job.outputs if not name]
+    return problems
 
 
-def _module_path(module: str) -> Path:
-    parts = module.split(".")[1:]
-    path = PACKAGE_DIR.joinpath(*parts)
-    return path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
-
-
-def command_modules(command: str) -> list[Path]:
-    """Package files that ``grokscope <command>`` can execute: cli + its imports, transitively."""
-    cli = ast.parse((PACKAGE_DIR / "cli.py").read_text())
-    func = f"cmd_{command.replace('-', '_')}"
-    # cli.py itself: only its module-level imports and those of this command's function.
-    roots = _grokscope_imports(
-        ast.Module([n for n in cli.body if isinstance(n, ast.ImportFrom)], [])
-    )
-    for node in cli.body:
-        if isinstance(node, ast.FunctionDef) and node.name == func:
-            roots |= _grokscope_imports(node)
-    seen = {"grokscope", "grokscope.__main__", "grokscope.cli"}
-    todo = sorted(roots - seen)
-    while todo:
-        module = todo.pop()
-        if module in seen:
-            continue
-        seen.add(module)
-        todo += sorted(_grokscope_imports(ast.parse(_module_path(module).read_text())) - seen)
-    return sorted(_module_path(m) for m in seen)
+def _kind(output_name: str) -> str:
+    return output_name.split(":")[0]
 
 
 def stage(job: JobSpec, sources: dict[str, str]) -> tuple[str, dict[str, Any]]:
@@ -134,24 +139,24 @@ def stage(job: JobSpec, sources: dict[str, str]) -> tuple[str, dict[str, Any]]:
         f"snakemake --cores all --rerun-triggers {RERUN_TRIGGERS} "
         f"--allowed-rules {job.rule} -- {targets}"
     )
-    match = re.search(r"-m grokscope ([\w-]+)", job.shellcmd)
-    code = [str(p) for p in command_modules(match[1])] if match else []
+    code = [str(PACKAGE_DIR / p) for p in step_closure(job.params["step"])]
     params = []
-    for param, value in job.params.items():
-        if param in PARAM_FILES:
-            keys = set(json.loads(value))
-            exp = job.params.get("source") or job.wildcards.get("exp")
-            if param == "experiment" and sources.get(exp, exp) != exp:
-                exp = sources[exp]
-            if param == "experiment" and exp in sources.values() and exp not in sources:
-                keys.add("sweep")  # sweep members: their values come from the sweep block
-            path = PARAM_FILES[param].format(exp=exp)
-            params.append({path: sorted(keys)})
+    settings = json.loads(job.params["settings"])
+    for key in PARAM_FILES:
+        if key not in settings:
+            continue
+        keys = set(settings[key])
+        exp = job.params.get("source") or job.wildcards.get("exp")
+        if key == "experiment" and sources.get(exp, exp) != exp:
+            exp = sources[exp]
+        if key == "experiment" and exp in sources.values() and exp not in sources:
+            keys.add("sweep")  # sweep members: their values come from the sweep block
+        params.append({PARAM_FILES[key].format(exp=exp): sorted(keys)})
     outs, metrics, plots = [], [], []
     for out_name, path in job.outputs:
-        if out_name == "metrics":
+        if _kind(out_name) == "metrics":
             metrics.append(path)
-        elif out_name == "plot":
+        elif _kind(out_name) == "plot":
             plots.append({path: {"x": "epoch"}})
         else:
             outs.append(path)
@@ -175,11 +180,18 @@ def write_or_check(out: Path, check: bool = False) -> int:
     """Write ``out`` from the DAG of ``./Snakefile`` (run from the project root); with
     ``check``, compare instead.
 
-    Returns a process exit code: 0 written / up to date, 1 stale.
+    Returns a process exit code: 0 written / up to date, 1 stale or a rule breaks the
+    contract.
     """
     from grokscope.params import load_params
 
-    text = render(snakemake_jobs(Path("Snakefile")), load_params("params")["sources"])
+    jobs = snakemake_jobs(Path("Snakefile"))
+    broken = {f"{job.rule}: {p}" for job in jobs for p in contract_problems(job)}
+    if broken:
+        print("rules break the dvc-yaml contract (grokscope.dvcgen.CONTRACT):")
+        print("\n".join(f"  {line}" for line in sorted(broken)))
+        return 1
+    text = render(jobs, load_params("params")["sources"])
     if check:
         current = out.read_text() if out.exists() else ""
         if current != text:

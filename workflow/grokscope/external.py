@@ -28,12 +28,12 @@ from typing import Any
 import pandas as pd
 import torch
 
-from grokscope.checkpoints import save_checkpoint
-from grokscope.io import ArtifactError, atomic_directory, read_parquet, write_json, write_text
-from grokscope.models import build_model
-from grokscope.train import METRIC_COLUMNS, evaluate, split_tensors
+from grokscope.errors import ArtifactError
+from grokscope.metrics import METRIC_COLUMNS
 
-FORMATS = ("published_mod113",)
+# format → the model kind its checkpoints hold.
+FORMATS = {"published_mod113": "transformer"}
+REQUIRED_KEYS = {"config", "state_dicts", "train_losses", "test_losses"}
 
 
 def load_untrusted(path: str | Path) -> Any:
@@ -79,6 +79,19 @@ def convert_published_mod113(
     }
 
 
+def check_published_mod113(raw: Any, path: Path, group: dict[str, Any]) -> int:
+    """Check a loaded file is a published-format checkpoint of ``group``; return its ``p``."""
+    if not isinstance(raw, dict) or not REQUIRED_KEYS <= set(raw):
+        have = sorted(raw) if isinstance(raw, dict) else type(raw).__name__
+        raise ArtifactError(
+            f"{path}: not a published_mod113 file (needs {sorted(REQUIRED_KEYS)}, has {have})"
+        )
+    order = raw["config"]["p"]
+    if order != group["n"] or group["name"] != "cyclic":
+        raise ArtifactError(f"{path}: trained on p = {order}, params say {group}")
+    return order
+
+
 def logged_curves(raw: dict[str, Any]) -> pd.DataFrame:
     """The file's loss curves as a metrics table, at the epochs where both were logged.
 
@@ -97,41 +110,3 @@ def logged_curves(raw: dict[str, Any]) -> pd.DataFrame:
         },
         columns=METRIC_COLUMNS,
     )
-
-
-def step_import(inputs: dict[str, Path], exp: dict[str, Any], outputs: dict[str, Path]) -> None:
-    """Convert ``inputs["checkpoint"]`` into ``outputs`` of the ``train`` rule's shape."""
-    path, spec = inputs["checkpoint"], exp["import"]
-    raw = load_untrusted(path)
-    required = {"config", "state_dicts", "train_losses", "test_losses"}
-    if not isinstance(raw, dict) or not required <= set(raw):
-        have = sorted(raw) if isinstance(raw, dict) else type(raw).__name__
-        raise ArtifactError(
-            f"{path}: not a {spec['format']} file (needs {sorted(required)}, has {have})"
-        )
-    order = raw["config"]["p"]
-    if order != exp["group"]["n"] or exp["group"]["name"] != "cyclic":
-        raise ArtifactError(f"{path}: trained on p = {order}, params say {exp['group']}")
-    model = build_model(exp["model"], order, exp["seed"])
-    try:
-        model.load_state_dict(convert_published_mod113(raw, order, exp["model"]["n_heads"]))
-    except (RuntimeError, KeyError) as err:
-        first = str(err).splitlines()[0]
-        raise ArtifactError(f"{path}: weights do not fit params' model ({first})") from None
-
-    curves = logged_curves(raw)
-    epoch = int(raw["epochs"][-1]) if "epochs" in raw else len(raw["train_losses"])
-    splits = split_tensors(read_parquet(inputs["data"]))
-    measured = {"epoch": epoch}
-    for split, (x, y) in splits.items():
-        measured[f"{split}_loss"], measured[f"{split}_acc"] = evaluate(model, x, y)
-    curves = pd.concat([curves[curves["epoch"] < epoch], pd.DataFrame([measured])])
-    with atomic_directory(outputs["checkpoints"]) as tmp:
-        sidecar = {"params": exp, "order": order, "metrics": measured, "source": str(path)}
-        save_checkpoint(tmp, epoch, model.state_dict(), sidecar)
-    write_text(outputs["plot"], curves.to_csv(index=False, float_format="%.9g"))
-    # Accuracies were not logged during the original run: when it grokked is unknown here.
-    final = {**measured, "memorised_epoch": None, "grokked_epoch": None}
-    final["logged_train_loss"] = float(raw["train_losses"][-1])
-    final["logged_test_loss"] = float(raw["test_losses"][-1])
-    write_json(outputs["metrics"], final)

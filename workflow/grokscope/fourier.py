@@ -16,28 +16,6 @@ import torch
 from grokscope.representations import FourierBasis, project_2d
 
 
-def embedding_matrices(kind: str, state: dict[str, torch.Tensor], order: int) -> dict[str, Any]:
-    """The model's maps from group elements, each as ``(order, width)``: one row per element.
-
-    ``W_E_a``/``W_E_b`` (MLP, bilinear) or ``W_E`` (transformer, the '=' row dropped) embed
-    the inputs; ``W_U`` (transposed) reads out the answer ``c``.
-    """
-    if kind == "transformer":
-        return {"W_E": state["embed.W_E"][:order], "W_U": state["unembed.W_U"].T}
-    return {"W_E_a": state["W_E_a"], "W_E_b": state["W_E_b"], "W_U": state["W_U"].T}
-
-
-def neuron_readout(kind: str, state: dict[str, torch.Tensor]) -> torch.Tensor:
-    """The linear map from the hidden neurons to the logits: ``(units, order)``.
-
-    MLP and bilinear: ``W_U``; transformer: ``W_out @ W_U`` (the MLP output goes straight
-    into the residual stream, then the unembedding).
-    """
-    if kind == "transformer":
-        return state["blocks.0.mlp.W_out"] @ state["unembed.W_U"]
-    return state["W_U"]
-
-
 def weights_table(matrices: dict[str, torch.Tensor], fb: FourierBasis) -> pd.DataFrame:
     """Each ``(order, width)`` matrix in space and in the Fourier basis, long format:
     ``matrix, dim, domain (space|fourier), index, label, value``."""
@@ -185,3 +163,8 @@ def fourier_2d_table(coefficients: torch.Tensor, fb: FourierBasis, name: str) ->
             name: coefficients.reshape(-1).double().numpy(),
         }
     )
+
+
+def irrep_order(irreps: pd.DataFrame) -> list[str]:
+    """Irrep labels in basis order, from an :func:`irrep_norms` table."""
+    return irreps.drop_duplicates("irrep").sort_values("irrep_index")["irrep"].tolist()

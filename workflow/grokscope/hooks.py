@@ -27,14 +27,66 @@ class HookPoint(nn.Module):
 
 
 class HookedModule(nn.Module):
-    """Base class of every grokscope model: named hook points plus cache/ablation calls.
+    """Base class of every grokscope model: named hook points, cache/ablation calls, and what
+    the analyses need to know about the architecture.
 
     Subclasses define ``forward(pairs)`` with ``pairs`` of shape ``(batch, 2)`` (int64
-    elements ``a, b``) returning logits ``(batch, order)``, and the class attribute
-    ``neuron_hook``: the name of the hidden (post-nonlinearity) layer analyses study.
+    elements ``a, b``) returning logits ``(batch, order)``, and declare:
+
+    - ``kind``: the name in ``model.kind`` of the params (:data:`grokscope.models.MODELS`);
+    - ``neuron_hook``: the hidden (post-nonlinearity) layer the analyses study, and
+      ``neuron_pre_hook`` its input (``None`` when there is no nonlinearity);
+    - ``resid_hook``: the residual stream after the block (``None`` without one);
+    - ``answer_position``: the sequence position whose activations reach the logits, for
+      models whose activations have a position axis ``(batch, pos, ...)`` (``None`` for
+      models without one), and :meth:`answer_axis`: where that axis is in a hook's
+      per-example shape;
+    - :meth:`embedding_matrices`, :meth:`neuron_readout`: the maps from group elements and
+      from the neurons to the logits.
     """
 
+    kind: str = ""
     neuron_hook: str = ""
+    neuron_pre_hook: str | None = None
+    resid_hook: str | None = None
+    answer_position: int | None = None
+
+    def hook_aliases(self) -> dict[str, str | None]:
+        """Short names for params: ``neurons``, ``neurons_pre``, ``logits``, ``resid``
+        (``None``: not in this model)."""
+        return {
+            "neurons": self.neuron_hook,
+            "neurons_pre": self.neuron_pre_hook,
+            "logits": "hook_logits",
+            "resid": self.resid_hook,
+        }
+
+    def answer_axis(self, hook: str) -> int | None:
+        """The axis of ``hook``'s per-example shape that indexes sequence positions (the one
+        :attr:`answer_position` selects), or ``None``: no position axis."""
+        return None
+
+    def at_answer(self, x: torch.Tensor) -> torch.Tensor:
+        """The neuron activation at the answer: ``(batch, pos, units)`` → ``(batch, units)``
+        for models with a position axis, unchanged otherwise."""
+        return x if self.answer_position is None else x[:, self.answer_position]
+
+    def replace_at_answer(self, x: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+        """``x`` (the neuron activation) with its answer position replaced by ``values``
+        ``(batch, units)``; the other positions are kept."""
+        if self.answer_position is None:
+            return values
+        x = x.clone()
+        x[:, self.answer_position] = values
+        return x
+
+    def embedding_matrices(self) -> dict[str, torch.Tensor]:
+        """The maps from group elements, each ``(order, width)``: one row per element."""
+        raise NotImplementedError
+
+    def neuron_readout(self) -> torch.Tensor:
+        """The linear map from the ``neuron_hook`` units to the logits: ``(units, order)``."""
+        raise NotImplementedError
 
     def fast_forward(self, pairs: torch.Tensor) -> torch.Tensor:
         """Logits ``(batch, order)`` computed only as far as the answer needs (no hooks fire).

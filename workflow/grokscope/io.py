@@ -18,9 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-
-class ArtifactError(RuntimeError):
-    """An input artifact is missing or unreadable; the message names the file."""
+from grokscope.errors import ArtifactError
 
 
 @contextmanager

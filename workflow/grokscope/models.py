@@ -14,11 +14,18 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.autograd.function import once_differentiable
 
 from grokscope.hooks import HookedModule, HookPoint
+from grokscope.kernels import FoldedMLPLoss, fold_first_layer, take_rows, under_torch_func
 
-MODEL_KINDS = ("bilinear", "mlp", "transformer")
+# model.kind → class; every class registers itself with @register.
+MODELS: dict[str, type[HookedModule]] = {}
+
+
+def register(cls: type[HookedModule]) -> type[HookedModule]:
+    """Class decorator: make ``cls`` buildable as ``model.kind: cls.kind``."""
+    MODELS[cls.kind] = cls
+    return cls
 
 
 def _randn(gen: torch.Generator, *shape: int, fan: int) -> nn.Parameter:
@@ -26,136 +33,13 @@ def _randn(gen: torch.Generator, *shape: int, fan: int) -> nn.Parameter:
     return nn.Parameter(torch.randn(*shape, generator=gen) / math.sqrt(fan))
 
 
-def _under_torch_func() -> bool:
-    """Whether a torch.func transform (vmap, grad, …) is running: the batched trainer's vmap.
-
-    No public API tells; this private one is what ``autograd.Function.apply`` itself checks.
-    """
-    return torch._C._are_functorch_transforms_active()
-
-
-def _embedding_rows(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-    # F.embedding on a 2-D view: (rows, *rest), index (...) → (..., *rest). No view for 2-D
-    # tables: under vmap, viewing the rows before the MLP's in-place add cost 1.2× per step.
-    if table.dim() == 2:
-        return F.embedding(index, table)
-    return F.embedding(index, table.flatten(1)).view(*index.shape, *table.shape[1:])
-
-
-class _TakeRows(torch.autograd.Function):
-    """``table[index]`` whose backward is one scatter-add (``index_add``), for the CPU.
-
-    Same values and gradients as ``F.embedding(index, table)`` (bit for bit in our tests), but
-    ``F.embedding``'s dense backward costs ~0.23 ms for a (4494 × 128) gradient on 2 CPU threads
-    and ``index_add`` ~0.07 ms; on the folded MLP that is the largest cost after the matmuls.
-    """
-
-    generate_vmap_rule = True  # correct under vmap, but take_rows avoids it there (slower)
-
-    @staticmethod
-    def forward(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-        return table.index_select(0, index)  # (len(index), *table.shape[1:])
-
-    @staticmethod
-    def setup_context(ctx: Any, inputs: tuple[torch.Tensor, torch.Tensor], output: Any) -> None:
-        table, index = inputs
-        ctx.save_for_backward(index)
-        ctx.rows = table.shape[0]
-
-    @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
-        (index,) = ctx.saved_tensors
-        # index_add is much slower on strided gradients (slices of a stacked tensor's).
-        rows = grad.new_zeros(ctx.rows, *grad.shape[1:])
-        return rows.index_add_(0, index, grad.contiguous()), None
-
-
-def take_rows(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-    """Rows ``table[index]``: ``(rows, *rest)``, ``(n,)`` → ``(n, *rest)``.
-
-    Differentiable in ``table``, with the backward that is fastest where it runs: a scatter-add
-    on the CPU; ``F.embedding``'s on GPUs (deterministic there, unlike a scatter-add's atomics)
-    and under vmap (the batched trainer), where vmap's own rule for ``F.embedding`` made the
-    D_53 MLP's batched step 1.4× faster than a vmapped autograd.Function (K = 1, CPU).
-    """
-    if table.device.type != "cpu" or _under_torch_func():
-        return _embedding_rows(table, index)
-    return _TakeRows.apply(table, index)
-
-
-def _fold_first_layer(
-    W_E_a: torch.Tensor, W_E_b: torch.Tensor, W: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """OneLayerMLP's first layer folded into per-element tables ``(order, hidden)`` each.
-
-    concat(W_E_a[a], W_E_b[b]) @ W == (W_E_a @ W_top)[a] + (W_E_b @ W_bottom)[b]: the hidden
-    pre-activation of pair (a, b) is the sum of two table rows, so the layer costs order rows
-    instead of batch rows. ``W_E_a, W_E_b`` ``(order, embed)``, ``W`` ``(2·embed, hidden)``.
-    """
-    # One bmm over a view of W (not two matmuls over slices W[:e], W[e:]): a slice's
-    # backward allocates and zero-fills a gradient of W's full size, twice per step.
-    e, hidden = W_E_a.shape[1], W.shape[1]
-    halves = W.view(2, e, hidden)  # (2, embed, hidden): W_top, W_bottom
-    pre_a, pre_b = torch.bmm(torch.stack([W_E_a, W_E_b]), halves).unbind(0)
-    return pre_a, pre_b
-
-
-class _FoldedMLPLoss(torch.autograd.Function):
-    """Mean cross-entropy of the folded one-hidden-layer MLP, with a hand-written backward.
-
-    Inputs: ``W_E_a, W_E_b`` ``(order, embed)``, ``W`` ``(2·embed, hidden)``, ``W_U``
-    ``(hidden, order)``, ``a, b, y`` ``(batch,)`` int64. Same maths as
-    ``F.cross_entropy(OneLayerMLP.fast_forward(pairs), y)``: ``logits = ReLU((W_E_a @ W_top)[a]
-    + (W_E_b @ W_bottom)[b]) @ W_U``. Why by hand: on the CPU the step is memory-bound once the
-    first layer is folded, and autograd's version makes extra full passes over the
-    (batch, hidden) and (batch, order) buffers. Here the softmax gradient is built in place from
-    the saved log-probabilities, the 1/batch scale goes into the small (hidden, order) operands
-    instead of a pass over the (batch, order) gradient, the ReLU mask is applied in place, and
-    ``W_U``'s gradient is computed as ``(dlogits^T @ hidden)^T`` (the faster GEMM layout). 11%
-    less time per step on the D_53 MLP (2.7 vs 3.0 ms, 2 threads).
-    """
-
-    @staticmethod
-    def forward(
-        ctx: Any,
-        W_E_a: torch.Tensor,
-        W_E_b: torch.Tensor,
-        W: torch.Tensor,
-        W_U: torch.Tensor,
-        a: torch.Tensor,
-        b: torch.Tensor,
-        y: torch.Tensor,
-    ) -> torch.Tensor:
-        pre_a, pre_b = _fold_first_layer(W_E_a, W_E_b, W)  # (order, hidden) each
-        hidden = pre_a.index_select(0, a).add_(pre_b.index_select(0, b)).relu_()  # (batch, hidden)
-        log_probs = torch.log_softmax(hidden @ W_U, dim=1)  # (batch, order)
-        ctx.save_for_backward(W_E_a, W_E_b, W, W_U, a, b, y, hidden, log_probs)
-        return -log_probs.gather(1, y[:, None]).mean()
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        W_E_a, W_E_b, W, W_U, a, b, y, hidden, log_probs = ctx.saved_tensors
-        e, n = W_E_a.shape[1], len(y)
-        scale = grad / n  # d(mean)/d(per-pair loss), times the upstream gradient
-        # d(per-pair loss)/d(logits) = softmax − onehot(y); log_probs is ours to overwrite.
-        dlogits = log_probs.exp_().index_put_(
-            (torch.arange(n, device=y.device), y), log_probs.new_tensor(-1.0), accumulate=True
-        )  # (batch, order)
-        d_W_U = (dlogits.T @ hidden).T * scale  # (hidden, order)
-        d_hidden = dlogits @ (W_U.T * scale)  # (batch, hidden)
-        torch.ops.aten.threshold_backward.grad_input(d_hidden, hidden, 0, grad_input=d_hidden)
-        rows = (W_E_a.shape[0], d_hidden.shape[1])
-        d_pre_a = d_hidden.new_zeros(rows).index_add_(0, a, d_hidden)  # (order, hidden)
-        d_pre_b = d_hidden.new_zeros(rows).index_add_(0, b, d_hidden)  # (order, hidden)
-        d_W = torch.cat([W_E_a.T @ d_pre_a, W_E_b.T @ d_pre_b])  # (2·embed, hidden)
-        return d_pre_a @ W[:e].T, d_pre_b @ W[e:].T, d_W, d_W_U, None, None, None
-
-
+@register
 class BilinearNet(HookedModule):
     """Seed ``000``'s BilinearNet: logits = (W_E_a[a] * W_E_b[b]) @ W_U. No nonlinearity."""
 
+    kind = "bilinear"
     neuron_hook = "hook_product"
+    width_fields = ("embed_dim",)  # the params fields that set its size
 
     def __init__(self, order: int, embed_dim: int, seed: int) -> None:
         super().__init__()
@@ -181,6 +65,25 @@ class BilinearNet(HookedModule):
         y = take_rows(self.W_E_b, pairs[:, 1])  # (batch, embed_dim)
         return (x * y) @ self.W_U  # (batch, order)
 
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any], order: int, seed: int) -> BilinearNet:
+        return cls(order, spec["embed_dim"], seed)
+
+    @staticmethod
+    def floats_per_pair(spec: dict[str, Any], order: int) -> int:
+        """Floats one training pair keeps alive in a step (for memory estimates)."""
+        return 2 * spec["embed_dim"] + order
+
+    def embedding_matrices(self) -> dict[str, torch.Tensor]:
+        return {
+            "W_E_a": self.W_E_a.detach(),
+            "W_E_b": self.W_E_b.detach(),
+            "W_U": self.W_U.detach().T,
+        }
+
+    def neuron_readout(self) -> torch.Tensor:
+        return self.W_U.detach()  # (embed_dim, order): the products are read out by W_U
+
 
 class MLP(nn.Module):
     """Hidden layer of :class:`OneLayerMLP`: ReLU(embed @ W), no bias (as in the notebook)."""
@@ -195,10 +98,14 @@ class MLP(nn.Module):
         return self.hook_post(F.relu(self.hook_pre(x @ self.W)))  # (batch, hidden_dim)
 
 
+@register
 class OneLayerMLP(HookedModule):
     """Seed ``000``'s OneLayerMLP: ReLU(concat(W_E_a[a], W_E_b[b]) @ W) @ W_U."""
 
+    kind = "mlp"
     neuron_hook = "mlp.hook_post"
+    neuron_pre_hook = "mlp.hook_pre"
+    width_fields = ("embed_dim", "hidden_dim")
 
     def __init__(self, order: int, embed_dim: int, hidden_dim: int, seed: int) -> None:
         super().__init__()
@@ -220,7 +127,7 @@ class OneLayerMLP(HookedModule):
         return self.hook_logits(hidden @ self.W_U)  # (batch, order)
 
     def fast_forward(self, pairs: torch.Tensor) -> torch.Tensor:
-        pre_a, pre_b = _fold_first_layer(self.W_E_a, self.W_E_b, self.mlp.W)
+        pre_a, pre_b = fold_first_layer(self.W_E_a, self.W_E_b, self.mlp.W)
         # In place: the rows are fresh tensors and neither op's backward needs its input;
         # two fewer (batch, hidden) buffers is ~8% of a CPU step (memory-bound).
         pre = take_rows(pre_a, pairs[:, 0]).add_(take_rows(pre_b, pairs[:, 1]))  # (batch, hidden)
@@ -230,11 +137,29 @@ class OneLayerMLP(HookedModule):
         # The fused loss uses index_add_ (atomic, so not deterministic, on GPUs) and does not
         # support torch.func transforms (autograd.Function.apply refuses it under any active
         # transform): GPUs and the batched trainer (vmap) take fast_forward's autograd path.
-        if self.W_U.device.type != "cpu" or _under_torch_func():
+        if self.W_U.device.type != "cpu" or under_torch_func():
             return super().fast_loss(pairs, targets)
-        return _FoldedMLPLoss.apply(
+        return FoldedMLPLoss.apply(
             self.W_E_a, self.W_E_b, self.mlp.W, self.W_U, pairs[:, 0], pairs[:, 1], targets
         )
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any], order: int, seed: int) -> OneLayerMLP:
+        return cls(order, spec["embed_dim"], spec["hidden_dim"], seed)
+
+    @staticmethod
+    def floats_per_pair(spec: dict[str, Any], order: int) -> int:
+        return 2 * spec["embed_dim"] + spec["hidden_dim"] + order
+
+    def embedding_matrices(self) -> dict[str, torch.Tensor]:
+        return {
+            "W_E_a": self.W_E_a.detach(),
+            "W_E_b": self.W_E_b.detach(),
+            "W_U": self.W_U.detach().T,
+        }
+
+    def neuron_readout(self) -> torch.Tensor:
+        return self.W_U.detach()  # (hidden_dim, order)
 
 
 # --- the published 1-layer transformer -----------------------------------------------------
@@ -328,6 +253,7 @@ class Unembed(nn.Module):
         return x @ self.W_U
 
 
+@register
 class Transformer(HookedModule):
     """The published 1-layer, attention + ReLU MLP, no-LayerNorm transformer.
 
@@ -335,7 +261,18 @@ class Transformer(HookedModule):
     position. Parameter layouts follow TransformerLens (``W_Q: (head, d_model, d_head)``).
     """
 
+    kind = "transformer"
     neuron_hook = "blocks.0.mlp.hook_post"
+    neuron_pre_hook = "blocks.0.mlp.hook_pre"
+    resid_hook = "blocks.0.hook_resid_post"
+    answer_position = 2  # the '=' token
+    width_fields = ("d_model", "d_mlp")
+
+    def answer_axis(self, hook: str) -> int | None:
+        if hook == "hook_logits":
+            return None  # already read at the '=' position
+        # Attention scores and patterns are (head, query, key): the query is the position.
+        return 1 if hook.endswith(("attn.hook_attn_scores", "attn.hook_pattern")) else 0
 
     def __init__(
         self,
@@ -408,16 +345,26 @@ class Transformer(HookedModule):
         resid = resid + F.relu(resid @ mlp.W_in + mlp.b_in) @ mlp.W_out + mlp.b_out
         return resid @ self.unembed.W_U  # (batch, order)
 
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any], order: int, seed: int) -> Transformer:
+        return cls(order, spec["d_model"], spec["n_heads"], spec["d_head"], spec["d_mlp"], seed)
+
+    @staticmethod
+    def floats_per_pair(spec: dict[str, Any], order: int) -> int:
+        # Three positions of residual-stream-sized activations and MLP neurons.
+        return 3 * (6 * spec["d_model"] + 2 * spec["d_mlp"]) + order
+
+    def embedding_matrices(self) -> dict[str, torch.Tensor]:
+        # The '=' row of W_E is not a group element.
+        return {"W_E": self.embed.W_E.detach()[: self.order], "W_U": self.unembed.W_U.detach().T}
+
+    def neuron_readout(self) -> torch.Tensor:
+        # The MLP output goes straight into the residual stream, then the unembedding.
+        return self.blocks[0].mlp.W_out.detach() @ self.unembed.W_U.detach()  # (d_mlp, order)
+
 
 def build_model(spec: dict[str, Any], order: int, seed: int) -> HookedModule:
     """Model from its params block, e.g. ``{"kind": "mlp", "embed_dim": 32, "hidden_dim": 128}``."""
-    kind = spec["kind"]
-    if kind == "bilinear":
-        return BilinearNet(order, spec["embed_dim"], seed)
-    if kind == "mlp":
-        return OneLayerMLP(order, spec["embed_dim"], spec["hidden_dim"], seed)
-    if kind == "transformer":
-        return Transformer(
-            order, spec["d_model"], spec["n_heads"], spec["d_head"], spec["d_mlp"], seed
-        )
-    raise ValueError(f"unknown model kind {kind!r}; choose one of {MODEL_KINDS}")
+    if spec["kind"] not in MODELS:
+        raise ValueError(f"unknown model kind {spec['kind']!r}; choose one of {sorted(MODELS)}")
+    return MODELS[spec["kind"]].from_spec(spec, order, seed)

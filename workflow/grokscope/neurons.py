@@ -59,9 +59,10 @@ def variance_shares(values: torch.Tensor, fb: FourierBasis) -> torch.Tensor:
 
 
 def cluster_neurons(fractions: torch.Tensor, fb: FourierBasis, threshold: float) -> pd.DataFrame:
-    """One row per neuron: ``neuron, irrep, fraction, clean`` (irrep = best non-trivial one).
+    """One row per neuron: ``neuron, irrep, irrep_index, fraction, clean`` (irrep = the best
+    non-trivial one).
 
-    Dead neurons have irrep ``"dead"`` and fraction NaN.
+    Dead neurons have irrep ``"dead"``, irrep_index ``-1`` and fraction NaN.
     """
     nontrivial = fractions[:, 1:]
     best = nontrivial.nan_to_num(-1.0).argmax(dim=1) + 1  # (units,)
@@ -72,6 +73,7 @@ def cluster_neurons(fractions: torch.Tensor, fb: FourierBasis, threshold: float)
         {
             "neuron": range(len(best)),
             "irrep": ["dead" if d else lab for d, lab in zip(dead.tolist(), labels, strict=True)],
+            "irrep_index": best.masked_fill(dead, -1).numpy(),
             "fraction": best_fraction.numpy(),
             "clean": (best_fraction >= threshold).numpy() & ~dead.numpy(),
         }
@@ -84,3 +86,51 @@ def cluster_sizes(clusters: pd.DataFrame) -> pd.DataFrame:
         neurons=("neuron", "size"), clean=("clean", "sum")
     )
     return out.sort_values(["neurons", "irrep"], ascending=[False, True], ignore_index=True)
+
+
+def readout_by_cluster(
+    readout: torch.Tensor, clusters: pd.DataFrame, fb: FourierBasis
+) -> pd.DataFrame:
+    """How strongly each cluster writes to each output basis function.
+
+    ``readout``: ``(units, order)`` map from the neurons to the logits
+    (:meth:`~grokscope.hooks.HookedModule.neuron_readout`). Returns one row per (live
+    cluster, basis function): ``irrep, basis_index, basis_label, norm`` with ``norm`` the
+    squared norm of the cluster's readout rows along that basis function.
+    """
+    frames = []
+    alive = clusters[clusters["irrep"] != "dead"]
+    for label, members in alive.groupby("irrep")["neuron"]:
+        rows = readout.double()[torch.tensor(members.to_numpy())]  # (members, order)
+        norms = (rows @ fb.basis64.T).pow(2).sum(dim=0)  # (order,)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "irrep": label,
+                    "basis_index": range(len(norms)),
+                    "basis_label": fb.labels,
+                    "norm": norms.numpy(),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def select_neurons(clusters: pd.DataFrame, sizes: pd.DataFrame, count: int) -> list[int]:
+    """``count`` neurons to show one by one, deterministically: the first clean neuron of each
+    cluster, largest clusters first; then, if needed, the remaining neurons by descending
+    fraction explained (ties by index).
+
+    ``clusters``: ``neuron_clusters.parquet`` (``neuron, irrep, fraction, clean``);
+    ``sizes``: ``cluster_sizes.parquet`` (``irrep, neurons, clean``, largest first).
+    """
+    alive = clusters[clusters["irrep"] != "dead"].sort_values("neuron")
+    chosen: list[int] = []
+    for irrep in sizes.loc[sizes["irrep"] != "dead", "irrep"]:
+        clean = alive[(alive["irrep"] == irrep) & alive["clean"]]
+        if len(clean) and len(chosen) < count:
+            chosen.append(int(clean["neuron"].iloc[0]))
+    rest = clusters[~clusters["neuron"].isin(chosen)]
+    rest = rest.sort_values(["fraction", "neuron"], ascending=[False, True], na_position="last")
+    chosen += [int(n) for n in rest["neuron"].iloc[: max(0, count - len(chosen))]]
+    return chosen

@@ -9,30 +9,25 @@ from __future__ import annotations
 
 import copy
 import itertools
-import os
-import shutil
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import yaml
 
+from grokscope.budgets import check_cache, check_training
+from grokscope.errors import ParamsError
+from grokscope.external import FORMATS
 from grokscope.groups import group_order
-
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
-# Refuse work whose rough working set exceeds this share of physical memory.
-MEMORY_SHARE = 0.5
-
-
-class ParamsError(ValueError):
-    """A params file is malformed; ``str(err)`` is one line naming file and field."""
 
 
 @cache
 def _schema(kind: str) -> dict[str, Any]:
-    with open(SCHEMA_DIR / f"{kind}.schema.yaml") as f:
-        return yaml.safe_load(f)
+    """``grokscope/schemas/<kind>.schema.yaml``, shipped with the package."""
+    text = resources.files("grokscope").joinpath(f"schemas/{kind}.schema.yaml").read_text()
+    return yaml.safe_load(text)
 
 
 def read_yaml(path: str | Path) -> Any:
@@ -62,7 +57,7 @@ def _field(err: jsonschema.ValidationError) -> str:
 
 
 def validate(data: Any, kind: str, path: str | Path) -> dict[str, Any]:
-    """Validate parsed params against ``workflow/schemas/<kind>.schema.yaml``; return them."""
+    """Validate parsed params against the schema ``<kind>.schema.yaml``; return them."""
     if not isinstance(data, dict):
         raise ParamsError(f"{path}: (top level): expected a mapping, got {type(data).__name__}")
     validator = jsonschema.Draft202012Validator(_schema(kind))
@@ -75,36 +70,13 @@ def validate(data: Any, kind: str, path: str | Path) -> dict[str, Any]:
     return data
 
 
-def physical_memory() -> int:
-    """Bytes of RAM on this machine."""
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-
-
-def training_bytes(order: int, model: dict[str, Any]) -> int:
-    """Rough peak bytes to train ``model`` full-batch on all order² pairs (float32).
-
-    Counts the widest per-example activations three times (forward, saved for backward,
-    gradient) plus the int64 dataset; good to a factor of two, which is all a refusal needs.
-    """
-    kind = model["kind"]
-    if kind == "transformer":
-        per_example = 3 * (6 * model["d_model"] + 2 * model["d_mlp"]) + order
-    else:
-        per_example = 2 * model["embed_dim"] + model.get("hidden_dim", 0) + order
-    return order * order * (3 * 4 * per_example + 3 * 8)
-
-
-def _count(x: float) -> str:
-    """1,234 for ordinary numbers, 1.2e+15 for astronomical ones (n! grows fast)."""
-    return f"{x:,.0f}" if x < 1e12 else f"{float(x):.1e}"
-
-
 def check_experiment(exp: dict[str, Any], path: str | Path) -> None:
     """Checks that span fields (train xor import, sizes that would not fit, empty splits)."""
     if ("train" in exp) == ("import" in exp):
         raise ParamsError(f"{path}: train: give exactly one of `train` or `import`")
-    if "import" in exp and exp["model"]["kind"] != "transformer":
-        raise ParamsError(f"{path}: model.kind: imported checkpoints are transformers")
+    if "import" in exp and exp["model"]["kind"] != FORMATS[exp["import"]["format"]]:
+        kind = FORMATS[exp["import"]["format"]]
+        raise ParamsError(f"{path}: model.kind: {exp['import']['format']} checkpoints are {kind}s")
     order = group_order(exp["group"]["name"], exp["group"]["n"])
     num_pairs = order * order
     n_train = int(exp["data"]["frac_train"] * num_pairs) if order < 1e12 else 1
@@ -112,66 +84,7 @@ def check_experiment(exp: dict[str, Any], path: str | Path) -> None:
         raise ParamsError(
             f"{path}: data.frac_train: leaves an empty split ({n_train} of {num_pairs} pairs)"
         )
-    need, have = training_bytes(order, exp["model"]), physical_memory()
-    if need > MEMORY_SHARE * have:
-        raise ParamsError(
-            f"{path}: group.n: training on all {_count(num_pairs)} pairs of a group of order "
-            f"{_count(order)} needs about {_count(need / 2**30)} GiB, more than "
-            f"{MEMORY_SHARE:.0%} of this machine's {have / 2**30:.1f} GiB"
-        )
-
-
-def cache_bytes(exp: dict[str, Any], cache: dict[str, Any]) -> tuple[int, int]:
-    """(peak memory, disk) bytes to cache ``cache.hooks`` at ``cache.checkpoints`` of ``exp``.
-
-    Units per hook come from one forward pass of the model on a single pair; every hook is
-    held at once for all order² pairs (float32 + int32 a, b, c), plus a table copy of the
-    largest.
-    """
-    import torch
-
-    from grokscope.activations import resolve_hooks
-    from grokscope.models import build_model
-    from grokscope.train import checkpoint_epochs
-
-    # Only called for experiments whose training fits, so the order is modest here.
-    order = group_order(exp["group"]["name"], exp["group"]["n"])
-    model = build_model(exp["model"], order, 0)
-    pair = torch.zeros(1, 2, dtype=torch.int64)
-    _, acts = model.run_with_cache(pair, resolve_hooks(model, cache["hooks"]))
-    units = [a[0].numel() for a in acts.values()]
-    per_hook = [order * order * (4 * u + 12) for u in units]
-    if cache["checkpoints"] == "all" and "train" in exp:
-        t = exp["train"]
-        checkpoints = len(
-            checkpoint_epochs(t["epochs"], t["checkpoint_every"], t["log_checkpoints"])
-        )
-    elif isinstance(cache["checkpoints"], list):
-        checkpoints = len(cache["checkpoints"]) + 1
-    else:
-        checkpoints = 1
-    return sum(per_hook) + 2 * max(per_hook), sum(per_hook) * checkpoints
-
-
-def check_cache(name: str, exp: dict[str, Any], cache: dict[str, Any], path: Path) -> None:
-    """Refuse an activation cache that would not fit in memory or on disk, with the estimate."""
-    try:
-        memory, disk = cache_bytes(exp, cache)
-    except ValueError as err:  # an unknown hook name for this model
-        raise ParamsError(f"{path}: cache.hooks: {err} (experiment {name})") from None
-    have = physical_memory()
-    if memory > MEMORY_SHARE * have:
-        raise ParamsError(
-            f"{path}: cache.hooks: caching these hooks for experiment {name} needs about "
-            f"{_count(memory / 2**30)} GiB of memory, more than {MEMORY_SHARE:.0%} of this "
-            f"machine's {have / 2**30:.1f} GiB"
-        )
-    free = shutil.disk_usage(".").free
-    if disk > free:
-        raise ParamsError(
-            f"{path}: cache.checkpoints: caching experiment {name} needs about "
-            f"{_count(disk / 2**30)} GiB of disk, more than the {free / 2**30:.1f} GiB free"
-        )
+    check_training(exp, order, path)
 
 
 def load_experiment(path: str | Path) -> dict[str, Any]:

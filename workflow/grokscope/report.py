@@ -1,33 +1,22 @@
 """The report page ``results/index.html``: every experiment, its key metrics and every figure.
 
-Built from exactly the files the ``report`` rule passes (``results/<exp>/figures/<job>``
-directories and ``results/<exp>/**/<name>.json`` metrics), so what the page shows is what
-Snakemake and DVC track. Links are relative to the page and the page has no scripts or
-remote resources: it works offline and from a copied ``results/`` directory. Thumbnails are
-the figures' PNGs, each linking to its interactive HTML.
+Pure rendering: :func:`render` turns what the ``report`` step collected (each experiment's
+metrics and figure directories, exactly the files the rule passes, so what the page shows is
+what Snakemake and DVC track) into HTML. Links are relative to the page and the page has no
+scripts or remote resources: it works offline and from a copied ``results/`` directory.
+Thumbnails are the figures' PNGs, each linking to its interactive HTML.
 """
 
 from __future__ import annotations
 
 import html
-import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from grokscope.io import ArtifactError, read_json, write_text
+from grokscope.pipeline import FIGURE_JOBS, SWEEP_FIGURE_JOBS
 
-# Figure jobs in reading order (those an experiment lacks are skipped).
-JOB_ORDER = ["training", "progress", "fourier", "neurons", "logits", "cyclic"]
-JOB_TITLES = {
-    "training": "Training",
-    "progress": "Progress measures",
-    "fourier": "Fourier view of the weights",
-    "neurons": "Neurons",
-    "logits": "Logits and ablations",
-    "cyclic": "Signal-processing view (cyclic group)",
-}
+JOB_TITLES = FIGURE_JOBS | SWEEP_FIGURE_JOBS  # in reading order
 GROUP_SYMBOLS = {"cyclic": "C", "dihedral": "D", "symmetric": "S", "alternating": "A"}
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; padding: 0 1em; max-width: 1400px; }
@@ -56,34 +45,13 @@ METRICS: dict[str, tuple[str, Callable[[dict[str, Any]], Any]]] = {
     "test loss": ("g", lambda m: m["final"]["test_loss"]),
     "train acc": ("%", lambda m: m["final"]["train_acc"]),
     "test acc": ("%", lambda m: m["final"]["test_acc"]),
-    "grokked epoch": ("g", lambda m: m["phases"]["grokked_epoch"]),
+    "grokked epoch": ("g", lambda m: m["final"]["grokked_epoch"]),
     "key irreps": ("g", lambda m: ", ".join(m["key_irreps"]["key_irreps"])),
     "clean neurons": ("%", lambda m: m["neurons"]["clean_fraction"]),
     "logit FVE": ("%", lambda m: m["logits"]["fve"]),
     "restricted loss (test)": ("g", lambda m: m["ablations"]["restricted_test_loss"]),
     "excluded loss (train)": ("g", lambda m: m["ablations"]["excluded_train_loss"]),
 }
-
-
-def collect(inputs: list[Path], root: Path) -> dict[str, dict[str, Any]]:
-    """Group the report's inputs by experiment: ``{exp: {"figures": {job: [names]},
-    "metrics": {json stem: data}}}``; paths are under ``root`` as ``<exp>/...``."""
-    found: dict[str, dict[str, Any]] = {}
-    for path in inputs:
-        parts = Path(os.path.relpath(path, root)).parts
-        if len(parts) < 2 or parts[0] == "..":
-            raise ArtifactError(f"{path}: not under {root}")
-        entry = found.setdefault(parts[0], {"figures": {}, "metrics": {}})
-        if parts[1] == "figures" and len(parts) == 3:
-            if not path.is_dir():
-                raise ArtifactError(f"{path}: figure directory not found")
-            names = sorted(p.stem for p in path.glob("*.png") if p.with_suffix(".html").exists())
-            entry["figures"][parts[2]] = names
-        elif path.suffix == ".json":
-            entry["metrics"][path.stem] = read_json(path)
-        else:
-            raise ArtifactError(f"{path}: neither a figure directory nor a metrics JSON")
-    return found
 
 
 def _metric(metrics: dict[str, Any], read: Callable[[dict[str, Any]], Any]) -> Any:
@@ -101,7 +69,13 @@ def _describe(summary: dict[str, Any]) -> str:
 
 
 def render(found: dict[str, dict[str, Any]], experiments: dict[str, dict[str, Any]]) -> str:
-    """The page's HTML for the collected inputs and the experiments' summaries."""
+    """The page's HTML.
+
+    Args:
+        found: per experiment (or sweep): ``{"metrics": {name: data}, "figures": {job:
+            (directory relative to the page, [figure names])}}``.
+        experiments: per experiment, its summary (``group``, ``model``, ``source``).
+    """
     esc = html.escape
     names = sorted(found)
     head = "".join(f"<th>{esc(h)}</th>" for h in ["experiment", "setting", *METRICS])
@@ -124,10 +98,12 @@ def render(found: dict[str, dict[str, Any]], experiments: dict[str, dict[str, An
         if reason:
             parts.append(f"<p>Key irreps: {esc(str(reason))}</p>")
         figures = found[exp]["figures"]
-        for job in sorted(figures, key=lambda j: (JOB_ORDER + [j]).index(j)):
+        order = list(JOB_TITLES)
+        for job in sorted(figures, key=lambda j: (order + [j]).index(j)):
             parts.append(f'<h3>{esc(JOB_TITLES.get(job, job))}</h3><div class="figures">')
-            for name in figures[job]:
-                base = f"{quote(exp)}/figures/{quote(job)}/{quote(name)}"
+            directory, names = figures[job]
+            for name in names:
+                base = f"{quote(directory)}/{quote(name)}"
                 parts.append(
                     f'<figure><a href="{base}.html"><img src="{base}.png" alt="{esc(name)}">'
                     f"</a><figcaption>{esc(name)}</figcaption></figure>"
@@ -147,9 +123,3 @@ def render(found: dict[str, dict[str, Any]], experiments: dict[str, dict[str, An
         + "\n".join(sections)
         + "\n</body></html>\n"
     )
-
-
-def write_report(inputs: list[Path], experiments: dict[str, dict[str, Any]], out: Path) -> None:
-    """Write the report page ``out`` (its directory is the results root) from ``inputs``."""
-    found = collect([Path(p) for p in inputs], Path(out).parent)
-    write_text(out, render(found, experiments))

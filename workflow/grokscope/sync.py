@@ -11,8 +11,11 @@ recorded as of the pulled state, in DAG order.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+
+import yaml
 
 
 def _run(cmd: list[str], capture: bool = False) -> subprocess.CompletedProcess:
@@ -51,3 +54,29 @@ def pull(remote: str | None = None, jobs: int | None = None) -> int:
         return 1
     print("grokscope pull: artifacts in place; Snakemake and DVC agree", file=sys.stderr)
     return 0
+
+
+def record() -> None:
+    """After a successful plain ``snakemake`` run, record the outputs in dvc.lock.
+
+    Without this, the first ``dvc repro`` after ``snakemake --cores all`` would rerun
+    everything (DVC has never seen the outputs). Only stages whose outputs all exist are
+    recorded, so a run of a few targets records just those.
+    """
+    with open("dvc.yaml") as f:
+        stages = yaml.safe_load(f)["stages"]
+
+    def paths(stage):
+        for kind in ("outs", "metrics", "plots"):
+            for out in stage.get(kind, []):
+                yield next(iter(out)) if isinstance(out, dict) else out
+
+    built = [name for name, stage in stages.items() if all(map(os.path.exists, paths(stage)))]
+    if not built:
+        return
+    done = subprocess.run(["dvc", "commit", "--force", *built], capture_output=True, text=True)
+    if done.returncode != 0:
+        reason = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no message"]
+        print(
+            f"grokscope: outputs built but not recorded in dvc.lock: {reason[0]}", file=sys.stderr
+        )

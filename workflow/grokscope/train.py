@@ -10,7 +10,6 @@ initialisation, and the metrics at epoch ``e`` are measured on those weights.
 
 from __future__ import annotations
 
-import ctypes
 import shutil
 import sys
 from collections.abc import Callable, Collection, Iterable
@@ -18,20 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import torch
-import torch.nn.functional as F
 from tqdm import tqdm
 
-from grokscope.checkpoints import load_tensors, save_checkpoint, save_tensors
+from grokscope.checkpoints import checkpoint_epochs, load_tensors, save_checkpoint, save_tensors
 from grokscope.groups import group_order
 from grokscope.hooks import HookedModule
 from grokscope.io import write_json, write_text
+from grokscope.metrics import METRIC_COLUMNS, loss_and_accuracy, summarize
 from grokscope.models import build_model
-
-METRIC_COLUMNS = ["epoch", "train_loss", "train_acc", "test_loss", "test_acc"]
-GROKKED_ACC = 0.99
 
 
 def pick_device(choice: str) -> torch.device:
@@ -43,27 +38,9 @@ def pick_device(choice: str) -> torch.device:
     return torch.device(choice)
 
 
-def checkpoint_epochs(epochs: int, every: int, n_log: int) -> list[int]:
-    """0, ``n_log`` log-spaced epochs below ``every``, every multiple of ``every``, and the end."""
-    regular = set(range(0, epochs + 1, every)) | {epochs}
-    early = np.unique(np.round(np.geomspace(1, min(every, epochs), n_log + 1)[:-1]).astype(int))
-    return sorted(regular | {int(e) for e in early if 0 < e < epochs})
-
-
 def warmup_lr(lr: float, step: int, warmup_steps: int) -> float:
     """Linear warm-up ``lr * min(step / warmup_steps, 1)`` as in the published run (step 0 → 0)."""
     return lr if warmup_steps == 0 else lr * min(step / warmup_steps, 1.0)
-
-
-def loss_and_accuracy(logits: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
-    """(cross-entropy, accuracy) of ``logits (batch, order)`` against labels ``y (batch,)``.
-
-    The loss is computed in float64: a grokked model's loss is ~1e-7, below float32's
-    resolution of log-softmax near probability 1.
-    """
-    loss = F.cross_entropy(logits.double(), y)
-    acc = (logits.argmax(dim=1) == y).double().mean()
-    return loss.item(), acc.item()
 
 
 @torch.no_grad()
@@ -85,29 +62,24 @@ def split_tensors(
     return out
 
 
-def summarize(rows: list[dict[str, float]]) -> dict[str, Any]:
-    """Final metrics for ``dvc metrics``: last values plus when train/test accuracy passed 99%."""
-
-    def first(column: str) -> int | None:
-        hits = [r["epoch"] for r in rows if r[column] > GROKKED_ACC]
-        return int(hits[0]) if hits else None
-
-    last = rows[-1]
-    return {
-        **{k: last[k] for k in METRIC_COLUMNS},
-        "memorised_epoch": first("train_acc"),
-        "grokked_epoch": first("test_acc"),
-    }
-
-
 @dataclass
 class TrainPaths:
-    """Where one training job writes. ``resume`` is scratch space kept across crashes."""
+    """Where one training job writes: the checkpoint directory, the metrics table (CSV) and
+    the final metrics (JSON). ``resume`` is scratch space kept across crashes: the resume
+    state and the checkpoints written so far, published (moved into place) only when
+    training finishes."""
 
     checkpoints: Path
     metrics_csv: Path
     metrics_json: Path
     resume: Path
+
+    @classmethod
+    def beside(cls, checkpoints: Path, metrics_csv: Path, metrics_json: Path) -> TrainPaths:
+        """The pipeline's layout: the scratch space beside the checkpoint directory
+        (``.<name>.resume``)."""
+        resume = checkpoints.parent / f".{checkpoints.name}.resume"
+        return cls(checkpoints, metrics_csv, metrics_json, resume)
 
 
 def _optimizer_tensors(
@@ -132,37 +104,11 @@ def _restore_optimizer(
             opt.state[p] = state  # fused AdamW keeps every state tensor, `step` too, on p's device
 
 
-# glibc's mallopt parameters (malloc.h).
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-
-
-def keep_freed_memory() -> bool:
-    """Make glibc's malloc keep freed memory for reuse instead of returning it to the OS.
-
-    A CPU training step allocates and frees the same few MB-sized buffers every epoch.
-    glibc's default thresholds adapt as a process runs, and depending on the order in which
-    its first big buffers were freed, a process can end up giving the top of its heap back to
-    the OS after every step and page-faulting it in again on the next: one D_53 MLP step
-    measured 2.8 ms in some processes and 3.4–4.4 ms in others (same code, same machine).
-    Fixed thresholds (trim only above 1 GiB, mmap only above 32 MiB) put every process on
-    the fast path; PyTorch's CPU tuning guide recommends a caching malloc for the same reason.
-    Process-wide and idempotent; :func:`run_epochs` calls it, so every trainer gets it.
-    Returns whether it applied (glibc only).
-    """
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        mallopt = ctypes.CDLL("libc.so.6").mallopt
-    except (OSError, AttributeError):  # not glibc (musl, …): nothing to tune
-        return False
-    return bool(mallopt(_M_TRIM_THRESHOLD, 1 << 30)) and bool(mallopt(_M_MMAP_THRESHOLD, 32 << 20))
-
-
 def make_optimizer(params: Iterable[torch.Tensor], cfg: dict[str, Any]) -> torch.optim.AdamW:
     """AdamW with the ``train`` block's hyperparameters, as one fused kernel per parameter.
 
-    Fused AdamW runs on CUDA and (torch ≥ 2.4) on the CPU; on the folded D_53 MLP it saves
-    ~0.2 ms of a ~3.5 ms CPU step over ``foreach``. AdamW is elementwise, so the same call
+    Fused AdamW runs on CUDA and (torch ≥ 2.4) on the CPU, and is faster than ``foreach``
+    on the small CPU steps here. AdamW is elementwise, so the same call
     serves one model's parameters or K seeds' stacked ``(K, ...)`` parameters
     (:mod:`grokscope.batched`).
     """
@@ -191,7 +137,6 @@ def run_epochs(
     is a multiple of ``eval_every`` or in ``saves``, calls ``record(e + 1)``, which evaluates
     and checkpoints. ``postfix()`` is shown on the progress bar after each record.
     """
-    keep_freed_memory()  # before the loop: see its docstring (page faults every step)
     bar = tqdm(
         total=cfg["epochs"],
         initial=epochs.start,
@@ -233,7 +178,7 @@ def publish_outputs(
     scratch_ckpts.rename(paths.checkpoints)
     table = pd.DataFrame(rows, columns=METRIC_COLUMNS).astype({"epoch": int})
     write_text(paths.metrics_csv, table.to_csv(index=False, float_format="%.9g"))
-    final = summarize(rows)
+    final = summarize(table)
     write_json(paths.metrics_json, final)
     shutil.rmtree(paths.resume)
     return final

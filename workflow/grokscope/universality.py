@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-SHARE_PREFIX = "share "  # progress-table columns: embedding share of each irrep per epoch
+from grokscope.metrics import SHARE_PREFIX
 
 
 def learned_epochs(progress: pd.DataFrame, irreps: list[str]) -> dict[str, int | None]:

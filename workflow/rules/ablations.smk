@@ -3,18 +3,18 @@
 # ablations (without sum/difference frequencies; key frequencies only).
 rule ablations:
     input:
-        checkpoints="results/{exp}/train/checkpoints",
-        data="results/{exp}/data/pairs.parquet",
-        key_irreps="results/{exp}/analysis/key_irreps.json",
-        clusters="results/{exp}/analysis/neuron_clusters.parquet",
+        checkpoints=rules.train.output.checkpoints,
+        data=rules.dataset.output.pairs,
+        key_irreps=rules.key_irreps.output.metrics,
+        clusters=rules.neurons.output.clusters,
     output:
         table="results/{exp}/analysis/ablations.parquet",
         metrics="results/{exp}/analysis/ablations.json",
+    params:
+        **step("ablations"),
     log:
         "results/logs/ablations/{exp}.log",
     benchmark:
         "results/benchmarks/ablations/{exp}.tsv"
     shell:
-        "python -m grokscope analyse ablations --inputs checkpoints={input.checkpoints}"
-        " data={input.data} key_irreps={input.key_irreps} clusters={input.clusters}"
-        " --outputs table={output.table} metrics={output.metrics} 2> {log}"
+        STEP

@@ -1,12 +1,12 @@
 # Every pair through the chosen checkpoints; each hooked activation to Parquet
-# (results/<exp>/activations/<hook>/epoch_*.parquet, schema in grokscope.activations).
+# (results/<exp>/activations/<hook>/epoch_*.parquet, layout in grokscope.activations).
 rule cache_activations:
     input:
-        checkpoints="results/{exp}/train/checkpoints",
+        checkpoints=rules.train.output.checkpoints,
     output:
         activations=directory("results/{exp}/activations"),
     params:
-        analysis=analysis("cache"),
+        **step("cache_activations", analysis=["cache"]),
     resources:
         # GPUs (Snakemake's standard `gpu` resource): none locally; the slurm profile asks
         # for one (set-resources).
@@ -16,5 +16,4 @@ rule cache_activations:
     benchmark:
         "results/benchmarks/cache_activations/{exp}.tsv"
     shell:
-        "python -m grokscope analyse cache --inputs checkpoints={input.checkpoints}"
-        " --settings {params.analysis:q} --outputs activations={output.activations} 2> {log}"
+        STEP

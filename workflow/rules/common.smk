@@ -1,10 +1,14 @@
-# Shared set-up: load and validate params/, expose them to rules as plain JSON strings.
+# Shared set-up: load and validate params/, and the one contract between rules and the CLI.
 import json
 import os
 import re
+import shlex
 import sys
 
-from grokscope.params import ParamsError, load_params
+from grokscope import pipeline
+from grokscope.closure import code_hash
+from grokscope.errors import ParamsError
+from grokscope.params import load_params
 
 # Jobs call `python -m grokscope`; make that the interpreter running Snakemake.
 os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]])
@@ -27,6 +31,7 @@ TRAINED = [
     if "train" in PARAMS["experiments"][e] and not any(e in m for m in BATCHED.values())
 ]
 IMPORTED = [e for e in EXPERIMENTS if "import" in PARAMS["experiments"][e]]
+CYCLIC = [e for e in EXPERIMENTS if PARAMS["experiments"][e]["group"]["name"] == "cyclic"]
 
 
 def one_of(names):
@@ -39,58 +44,72 @@ wildcard_constraints:
     sweep=one_of(SWEEPS),
 
 
-def experiment(*keys):
-    """Params of one experiment restricted to `keys`, as a JSON string for the rule.
+# Every rule runs one pipeline step with this command (grokscope.steps.<step>). Its params
+# come from step(): the paths from the rule's own named input and output (each path is
+# written once, in the rule), the settings as JSON.
+STEP = (
+    "python -m grokscope {params.step} {params.io}"
+    " --settings {params.settings:q} --threads {threads} 2> {log}"
+)
 
-    The param's name, `experiment`, tells `grokscope dvc-yaml` to track these keys of
-    params/experiments/<exp>.yaml for the DVC stage; the restriction means changing a
-    training value does not rerun data generation.
+
+def io_args(wildcards, input, output):
+    """`--inputs name=path … --outputs name=path …` from the rule's named input and output."""
+    args = []
+    for flag, files in (("--inputs", input), ("--outputs", output)):
+        pairs = [f"{name}={path}" for name, path in files.items()]
+        args += [flag, *pairs] if pairs else []
+    return shlex.join(args)
+
+
+def step(name, experiment=(), analysis=(), figures=False, exp=None, **derived):
+    """The params of a rule that runs pipeline step `name`.
+
+    - `step`: the step (module grokscope.steps.<name>);
+    - `code`: a hash of the package code the step runs (grokscope.closure), so Snakemake's
+      params trigger reruns the job when that code changes, as DVC does;
+    - `io`: the CLI's --inputs/--outputs, from the rule's named input and output;
+    - `settings`: JSON with the params the step reads, under the name of their file:
+      `experiment` (these keys of params/experiments/<exp>.yaml; `exp` defaults to the
+      wildcard), `analysis` (these sections of params/analysis.yaml), `figures` (all of
+      params/figures.yaml); any other keyword is a value derived from params (a function
+      of the wildcards, or a constant), passed as is.
+    `grokscope dvc-yaml` reads exactly these (grokscope.dvcgen.CONTRACT).
     """
-    return lambda w: json.dumps(
-        {k: PARAMS["experiments"][w.exp][k] for k in keys}, sort_keys=True
+
+    def settings(wildcards):
+        out = {}
+        if experiment:
+            source = PARAMS["experiments"][exp or wildcards.exp]
+            out["experiment"] = {key: source[key] for key in experiment}
+        if analysis:
+            out["analysis"] = {key: PARAMS["analysis"][key] for key in analysis}
+        if figures:
+            out["figures"] = PARAMS["figures"]
+        for key, value in derived.items():
+            out[key] = value(wildcards) if callable(value) else value
+        return json.dumps(out, sort_keys=True)
+
+    return {"step": name, "code": code_hash(name), "io": io_args, "settings": settings}
+
+
+def figure_output(job, wildcard="exp"):
+    """The figure directory of figure job `job`, its PNGs marked for `snakemake --report`."""
+    return report(
+        directory(f"results/{{{wildcard}}}/figures/{job}"),
+        patterns=["{name}.png"],
+        category=f"{{{wildcard}}}",
+        subcategory=job,
+        labels={"experiment": f"{{{wildcard}}}", "figure": "{name}", "job": job},
     )
 
 
-def analysis(*keys):
-    """Sections of params/analysis.yaml as a JSON string (tracked as the `analysis` param)."""
-    return json.dumps({k: PARAMS["analysis"][k] for k in keys}, sort_keys=True)
-
-
-def is_cyclic(exp):
-    return PARAMS["experiments"][exp]["group"]["name"] == "cyclic"
-
-
-def figure_style():
-    """All of params/figures.yaml as a JSON string (tracked as the `figures` param)."""
-    return json.dumps(PARAMS["figures"], sort_keys=True)
-
-
 def record_in_dvc():
-    """After a successful plain `snakemake` run, record the outputs in dvc.lock.
-
-    Without this, the first `dvc repro` after `snakemake --cores all` would rerun everything
-    (DVC has never seen the outputs). Only stages whose outputs all exist are recorded, so a
-    run of a few targets records just those. Skipped inside a DVC stage (DVC sets DVC_STAGE
-    and holds the repo lock) and outside a DVC repository.
-    """
-    import subprocess
-
-    import yaml
-
+    """After a successful plain `snakemake` run, record its outputs in dvc.lock
+    (grokscope.sync.record). Skipped inside a DVC stage (DVC sets DVC_STAGE and holds the
+    repo lock) and outside a DVC repository."""
     if "DVC_STAGE" in os.environ or not os.path.exists(".dvc") or not os.path.exists("dvc.yaml"):
         return
-    with open("dvc.yaml") as f:
-        stages = yaml.safe_load(f)["stages"]
+    from grokscope.sync import record
 
-    def paths(stage):
-        for kind in ("outs", "metrics", "plots"):
-            for out in stage.get(kind, []):
-                yield next(iter(out)) if isinstance(out, dict) else out
-
-    built = [name for name, stage in stages.items() if all(map(os.path.exists, paths(stage)))]
-    if not built:
-        return
-    done = subprocess.run(["dvc", "commit", "--force", *built], capture_output=True, text=True)
-    if done.returncode != 0:
-        reason = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no message"]
-        print(f"grokscope: outputs built but not recorded in dvc.lock: {reason[0]}", file=sys.stderr)
+    record()

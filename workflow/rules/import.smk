@@ -3,13 +3,13 @@
 rule import_checkpoint:
     input:
         checkpoint=lambda w: PARAMS["experiments"][w.exp]["import"]["path"],
-        data="results/{exp}/data/pairs.parquet",
+        data=rules.dataset.output.pairs,
     output:
         checkpoints=directory("results/{exp}/train/checkpoints"),
         plot="results/{exp}/train/metrics.csv",
         metrics="results/{exp}/train/final.json",
     params:
-        experiment=experiment("seed", "group", "model", "import"),
+        **step("import_checkpoint", experiment=["seed", "group", "model", "import"]),
     wildcard_constraints:
         exp=one_of(IMPORTED),
     log:
@@ -17,7 +17,4 @@ rule import_checkpoint:
     benchmark:
         "results/benchmarks/import_checkpoint/{exp}.tsv"
     shell:
-        "python -m grokscope import --experiment {params.experiment:q}"
-        " --inputs checkpoint={input.checkpoint} data={input.data}"
-        " --outputs checkpoints={output.checkpoints} plot={output.plot}"
-        " metrics={output.metrics} 2> {log}"
+        STEP

@@ -3,40 +3,43 @@
 
 
 def report_inputs(wildcards=None):
-    """Every figure directory and metrics JSON the report shows, for every experiment."""
-    paths = []
+    """Every experiment's (and sweep's) metrics JSONs and figure directories, named
+    `metrics:<experiment>:<name>` and `figures:<experiment>:<job>`."""
+    inputs = {}
     for exp in EXPERIMENTS:
-        paths += figure_dirs(exp)
-        paths.append(f"results/{exp}/train/final.json")
-        names = ["key_irreps", "neurons", "logits", "ablations", "phases"]
-        names += ["cyclic"] if is_cyclic(exp) else []
-        paths += [f"results/{exp}/analysis/{name}.json" for name in names]
+        for name in pipeline.experiment_steps(exp in IMPORTED, exp in CYCLIC):
+            outputs = getattr(rules, name).output
+            if name.startswith("figure_"):
+                inputs[f"figures:{exp}:{name.removeprefix('figure_')}"] = outputs.figures.format(exp=exp)
+            elif "metrics" in outputs.keys():
+                path = outputs.metrics.format(exp=exp)
+                inputs[f"metrics:{exp}:{os.path.basename(path).removesuffix('.json')}"] = path
     for sweep in SWEEPS:
-        paths += [f"results/{sweep}/figures/universality", f"results/{sweep}/universality.json"]
-    return paths
+        inputs[f"metrics:{sweep}:universality"] = rules.universality.output.metrics.format(sweep=sweep)
+        inputs[f"figures:{sweep}:universality"] = rules.figure_universality.output.figures.format(sweep=sweep)
+    return inputs
 
 
 def experiment_summaries():
-    """Group, model and source (trained/imported) of each experiment, as JSON for the page."""
+    """Group, model and source (trained/imported) of each experiment, for the page."""
     summary = {}
     for exp in EXPERIMENTS:
         p = PARAMS["experiments"][exp]
         source = "trained" if "train" in p else "imported"
         summary[exp] = {"group": p["group"], "model": p["model"], "source": source}
-    return json.dumps(summary, sort_keys=True)
+    return summary
 
 
 rule report:
     input:
-        report_inputs(),
+        unpack(report_inputs),
     output:
-        "results/index.html",
+        page="results/index.html",
     params:
-        experiments=experiment_summaries(),
+        **step("report", experiments=experiment_summaries()),
     log:
         "results/logs/report/report.log",
     benchmark:
         "results/benchmarks/report/report.tsv"
     shell:
-        "python -m grokscope report --inputs {input} --experiments {params.experiments:q}"
-        " --out {output} 2> {log}"
+        STEP

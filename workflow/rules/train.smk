@@ -1,15 +1,15 @@
 # Full-batch training. Checkpoints (safetensors + JSON sidecars) at log-spaced early epochs
-# and every train.checkpoint_every; an interrupted job resumes from results/<exp>/.resume.
+# and every train.checkpoint_every; an interrupted job resumes from the scratch directory
+# beside the checkpoints (results/<exp>/train/.checkpoints.resume).
 rule train:
     input:
-        data="results/{exp}/data/pairs.parquet",
+        data=rules.dataset.output.pairs,
     output:
         checkpoints=directory("results/{exp}/train/checkpoints"),
         plot="results/{exp}/train/metrics.csv",
         metrics="results/{exp}/train/final.json",
     params:
-        experiment=experiment("seed", "group", "model", "train"),
-        resume="results/{exp}/.resume/train",
+        **step("train", experiment=["seed", "group", "model", "train"]),
     wildcard_constraints:
         exp=one_of(TRAINED),
     threads: 1
@@ -22,7 +22,4 @@ rule train:
     benchmark:
         "results/benchmarks/train/{exp}.tsv"
     shell:
-        "python -m grokscope train --experiment {params.experiment:q} --data {input.data}"
-        " --checkpoints {output.checkpoints} --metrics-csv {output.plot}"
-        " --metrics-json {output.metrics} --resume {params.resume} --threads {threads}"
-        " 2> {log}"
+        STEP

@@ -6,18 +6,18 @@ for _sweep, _members in BATCHED.items():
         name:
             f"train_batched_{_sweep}"
         input:
-            data=[f"results/{m}/data/pairs.parquet" for m in _members],
+            **{f"data:{m}": f"results/{m}/data/pairs.parquet" for m in _members},
         output:
-            checkpoints=[directory(f"results/{m}/train/checkpoints") for m in _members],
-            plot=[f"results/{m}/train/metrics.csv" for m in _members],
-            metrics=[f"results/{m}/train/final.json" for m in _members],
+            **{f"checkpoints:{m}": directory(f"results/{m}/train/checkpoints") for m in _members},
+            **{f"plot:{m}": f"results/{m}/train/metrics.csv" for m in _members},
+            **{f"metrics:{m}": f"results/{m}/train/final.json" for m in _members},
         params:
-            experiment=json.dumps(
-                {k: PARAMS["experiments"][_members[0]][k] for k in ("group", "model", "train")},
-                sort_keys=True,
+            **step(
+                "train_batched",
+                experiment=["group", "model", "train"],
+                exp=_members[0],
+                members={m: PARAMS["experiments"][m]["seed"] for m in _members},
             ),
-            seeds=" ".join(str(PARAMS["experiments"][m]["seed"]) for m in _members),
-            out=" ".join(f"results/{m}" for m in _members),
             source=_sweep,
         threads: 1
         log:
@@ -25,6 +25,4 @@ for _sweep, _members in BATCHED.items():
         benchmark:
             f"results/benchmarks/train_batched/{_sweep}.tsv"
         shell:
-            "python -m grokscope train-batched --experiment {params.experiment:q}"
-            " --seeds {params.seeds} --data {input.data} --out {params.out}"
-            " --threads {threads} 2> {log}"
+            STEP

@@ -15,16 +15,13 @@ rule universality:
         table="results/{sweep}/universality.parquet",
         metrics="results/{sweep}/universality.json",
     params:
-        seeds=lambda w: json.dumps(
-            {"seeds": {m: PARAMS["experiments"][m]["seed"] for m in SWEEPS[w.sweep]}},
-            sort_keys=True,
+        **step(
+            "universality",
+            members=lambda w: {m: PARAMS["experiments"][m]["seed"] for m in SWEEPS[w.sweep]},
         ),
-        inputs=lambda w: " ".join(f"{k}={v}" for k, v in sweep_inputs(w).items()),
     log:
         "results/logs/universality/{sweep}.log",
     benchmark:
         "results/benchmarks/universality/{sweep}.tsv"
     shell:
-        "python -m grokscope analyse universality --inputs {params.inputs}"
-        " --settings {params.seeds:q} --outputs table={output.table}"
-        " metrics={output.metrics} 2> {log}"
+        STEP

@@ -31,64 +31,45 @@ FREQUENCY_ABLATIONS = {
 }
 
 
-def relu_signals(n: int, key_freqs: Sequence[int]) -> dict[str, np.ndarray]:
-    """Seed ``004``'s test signals over ``0..n-1``: ``cos k1``, and with a second key
-    frequency ``cos k1 + cos k2`` and ``cos k1 · cos k2``."""
-    x = 2 * np.pi * np.arange(n) / n
-    k1 = key_freqs[0]
-    signals = {f"cos {k1}": np.cos(k1 * x)}
-    if len(key_freqs) > 1:
-        k2 = key_freqs[1]
-        signals[f"cos {k1} + cos {k2}"] = np.cos(k1 * x) + np.cos(k2 * x)
-        signals[f"cos {k1} · cos {k2}"] = np.cos(k1 * x) * np.cos(k2 * x)
-    return signals
-
-
 def relu_harmonics(
-    n: int, key_freqs: Sequence[int], harmonics: pd.DataFrame, steps: int, style: Style
+    signals: dict[str, np.ndarray],
+    shifted: dict[str, tuple[np.ndarray, np.ndarray]],
+    shifts: np.ndarray,
+    marks: Sequence[int],
+    k1: int,
+    style: Style,
 ) -> go.Figure:
     """A ReLU applied to ever lower-shifted copies of each test signal (left) and the
-    spectrum of the result (right, |DFT| per frequency 0..n/2), one shift per slider step:
-    harmonics of the first key frequency (dotted lines, from ``harmonics.parquet``) grow as
-    more of the wave is cut off."""
-    signals = relu_signals(n, key_freqs)
+    spectrum of the result (right), one shift per slider step; dotted lines at ``marks``
+    (the first key frequency and its harmonics).
+
+    ``signals``: name → ``(n,)``; ``shifted``: name → (clipped ``(steps, n)``, spectra
+    ``(steps, n//2 + 1)``) from :func:`grokscope.cyclic.relu_shifted`; ``shifts``: ``(steps,)``.
+    """
+    n = len(next(iter(signals.values())))
     fig = make_subplots(
         rows=len(signals),
         cols=2,
         subplot_titles=[t for name in signals for t in (f"ReLU({name} − shift)", "spectrum")],
     )
-    shifts = np.linspace(0.0, 1.0, steps)
-    clipped = {
-        name: [np.maximum(s - s.min() - t * (s.max() - s.min()), 0.0) for t in shifts]
-        for name, s in signals.items()
-    }
-    spectra = {name: [np.abs(np.fft.rfft(y)) for y in ys] for name, ys in clipped.items()}
     freqs = np.arange(n // 2 + 1)
     color = palette(style)[0]
     slider = []
     for i, t in enumerate(shifts):
         traces = []
         for row, name in enumerate(signals, start=1):
-            traces.append(
-                (
-                    line_trace(
-                        np.arange(n), clipped[name][i], name=name, color=color, showlegend=False
-                    ),
-                    row,
-                    1,
-                )
-            )
-            bar = go.Bar(x=freqs, y=f32(spectra[name][i]), marker_color=color, showlegend=False)
+            clipped, spectra = shifted[name]
+            line = line_trace(np.arange(n), clipped[i], name=name, color=color, showlegend=False)
+            traces.append((line, row, 1))
+            bar = go.Bar(x=freqs, y=f32(spectra[i]), marker_color=color, showlegend=False)
             traces.append((bar, row, 2))
         slider.append(SliderStep(f"{t:.2f}", traces))
     add_slider(fig, slider, prefix="shift (fraction of the range): ")
-    k1 = key_freqs[0]
-    marks = harmonics[(harmonics["key"] == k1) & (harmonics["kind"] == "harmonic")]
     for row, name in enumerate(signals, start=1):
-        top = max(float(s.max()) for s in spectra[name])
+        top = float(shifted[name][1].max())
         fig.update_yaxes(range=[0, 1.05 * top], row=row, col=2)
         fig.update_yaxes(range=[-0.05, 1.05 * float(np.ptp(signals[name]))], row=row, col=1)
-        for f in sorted(set(marks["frequency"]) | {k1}):
+        for f in sorted(set(marks) | {k1}):
             fig.add_vline(x=f, line_dash="dot", line_color="grey", row=row, col=2)
     fig.update_xaxes(title="a", col=1, row=len(signals)).update_xaxes(
         title="frequency", col=2, row=len(signals)
@@ -158,17 +139,6 @@ def preactivations_by_phase(
     return fig.update_yaxes(title="neuron (by phase)", type="category", autorange="reversed")
 
 
-def ideal_neurons(n: int, k: int, count: int) -> np.ndarray:
-    """Seed ``004``'s idealised neurons: ``cos(φ_d − w a) + cos(φ_d + w b)`` with phases
-    ``φ_d`` evenly spaced over ``[−π, π)`` and ``w = 2πk/n``: ``(count, n, n)``."""
-    phases = np.arange(count) * 2 * np.pi / count - np.pi
-    w = 2 * np.pi * k / n
-    a = np.arange(n)
-    return np.cos(phases[:, None, None] - w * a[None, :, None]) + np.cos(
-        phases[:, None, None] + w * a[None, None, :]
-    )
-
-
 def running_sums(
     pre: np.ndarray, weights: np.ndarray, a_values: Sequence[int], title: str, style: Style
 ) -> go.Figure:
@@ -202,7 +172,9 @@ def running_sums(
     return fig.update_yaxes(title="neurons summed", autorange="reversed", showgrid=False)
 
 
-def by_c_and_a(values: np.ndarray, names: Sequence[str], title: str, style: Style) -> go.Figure:
+def units_by_c_and_a(
+    values: np.ndarray, names: Sequence[str], title: str, style: Style
+) -> go.Figure:
     """Units reordered by ``(c, a)`` with ``b = c − a``, one unit per slider step, each scaled
     to a maximum absolute value of 1 (symmetry about ``a = c/2`` shows as mirror images
     along each row). ``values``: ``(n, n, units)`` indexed by ``(c, a, unit)``."""

@@ -1,0 +1,19 @@
+"""The failures grokscope expects, each reported to the user as one line.
+
+A command that raises one of these exits with ``grokscope <command>: <message>`` and no
+traceback (:mod:`grokscope.cli`); anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class GrokscopeError(Exception):
+    """Base of the expected failures; ``str(err)`` is one line saying what and where."""
+
+
+class ParamsError(GrokscopeError, ValueError):
+    """A params file is malformed; the message names the file and the field."""
+
+
+class ArtifactError(GrokscopeError, RuntimeError):
+    """An input artifact is missing, unreadable or inconsistent; the message names the file."""

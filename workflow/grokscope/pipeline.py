@@ -1,0 +1,47 @@
+"""The pipeline's steps and figure jobs, listed once.
+
+The Snakefile builds every experiment's targets from :func:`experiment_steps` (one rule per
+step, same name, in ``workflow/rules/``), the CLI runs ``grokscope.steps.<step>``, and the
+report orders its sections by :data:`FIGURE_JOBS`.
+"""
+
+from __future__ import annotations
+
+# Analysis steps of every experiment, in data-flow order (after `dataset` and `train`, or
+# `import_checkpoint` for an experiment with an `import` block).
+ANALYSIS_STEPS = [
+    "cache_activations",
+    "key_irreps",
+    "neurons",
+    "logits",
+    "cyclic_views",
+    "ablations",
+    "progress",
+]
+# Figure jobs (one rule `figure_<job>` each) → their section title in the report, in reading
+# order.
+FIGURE_JOBS = {
+    "training": "Training",
+    "progress": "Progress measures",
+    "fourier": "Fourier view of the weights",
+    "neurons": "Neurons",
+    "logits": "Logits and ablations",
+    "cyclic": "Signal-processing view (cyclic group)",
+}
+# Steps that only apply to cyclic groups (seed 004's views).
+CYCLIC_ONLY = {"cyclic_views", "figure_cyclic"}
+# Steps of a sweep as a whole (after all of its members' steps).
+SWEEP_STEPS = ["universality", "figure_universality"]
+SWEEP_FIGURE_JOBS = {"universality": "Universality across the sweep"}
+
+
+def experiment_steps(imported: bool, cyclic: bool) -> list[str]:
+    """Every step of one experiment, in data-flow order."""
+    steps = ["dataset", "import_checkpoint" if imported else "train", *ANALYSIS_STEPS]
+    steps += [f"figure_{job}" for job in FIGURE_JOBS]
+    return [step for step in steps if cyclic or step not in CYCLIC_ONLY]
+
+
+def figure_jobs(cyclic: bool) -> list[str]:
+    """The figure jobs of one experiment, in reading order."""
+    return [job for job in FIGURE_JOBS if cyclic or f"figure_{job}" not in CYCLIC_ONLY]

@@ -1,0 +1,62 @@
+"""Figures: selected neurons and logits over (a, b) and in the 2-D basis; mean 2-D Fourier
+power of neurons and logits; each neuron's irrep against its fraction explained; clusters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+import grokscope.plots.neurons as plots
+from grokscope.activations import ActivationCache
+from grokscope.fourier import centred, irrep_order
+from grokscope.groups import make_group
+from grokscope.io import read_json, read_parquet
+from grokscope.neurons import select_neurons
+from grokscope.plots.common import evenly_spaced
+from grokscope.plots.render import write_figures
+from grokscope.representations import fourier_basis, project_2d
+from grokscope.steps import Paths
+
+
+def run(inputs: Paths, outputs: Paths, settings: dict[str, Any]) -> None:
+    """inputs: ``activations``, ``clusters``, ``sizes``, ``fourier_mean``, ``irrep_norms``,
+    ``metrics`` (neurons.json); outputs: ``figures``; settings: ``figures``."""
+    style = settings["figures"]
+    cache = ActivationCache(inputs["activations"])
+    fb = fourier_basis(make_group(**cache.meta("neurons")["group"]))
+    clusters, sizes = read_parquet(inputs["clusters"]), read_parquet(inputs["sizes"])
+    chosen = select_neurons(clusters, sizes, style["neurons"])
+    hidden = cache.read("neurons", units=chosen)  # (order, order, chosen)
+    info = clusters.set_index("neuron")
+    titles = [f"neuron {n}: {info.at[n, 'irrep']} ({info.at[n, 'fraction']:.0%})" for n in chosen]
+    coefficients = project_2d(centred(torch.from_numpy(hidden).double()), fb).numpy()
+    outputs_c = evenly_spaced(fb.group.order, style["outputs"])
+    logits = cache.read("logits", units=outputs_c)  # (order, order, len(outputs_c))
+    order = irrep_order(read_parquet(inputs["irrep_norms"]))
+    mean = read_parquet(inputs["fourier_mean"])
+    threshold = read_json(inputs["metrics"]).get("clean_threshold")
+    figures = {
+        "hidden_activations": plots.activation_panels(
+            hidden, titles, title="Hidden activations of selected neurons", labels=None,
+            style=style, kind="sequential",
+        ),
+        "hidden_fourier": plots.activation_panels(
+            coefficients, titles, title="Selected neurons in the 2-D Fourier basis (centred)",
+            labels=list(fb.labels), style=style, kind="diverging",
+        ),
+        "output_activations": plots.activation_panels(
+            logits, [f"logit of c = {fb.group.labels[c]}" for c in outputs_c],
+            title="Output activations (logits) of selected answers", labels=None, style=style,
+            kind="diverging",
+        ),
+        "fourier_mean_neurons": plots.fourier_power(
+            mean, "neurons", "Mean 2-D Fourier power of the centred hidden activations", style
+        ),
+        "fourier_mean_logits": plots.fourier_power(
+            mean, "logits", "Mean 2-D Fourier power of the centred logits", style
+        ),
+        "neuron_fractions": plots.neuron_fractions(clusters, order, threshold, style),
+        "cluster_sizes": plots.cluster_sizes(sizes, order, style),
+    }  # fmt: skip
+    write_figures(figures, outputs["figures"], style)
