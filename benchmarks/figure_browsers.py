@@ -25,15 +25,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import yaml
 
-from grokscope.plots.common import (
-    Panel,
-    SliderStep,
-    add_slider,
-    heatmap_figure,
-    heatmap_grid,
-    heatmap_trace,
-    line_figure,
-)
+from grokscope.plots.common import SliderStep, add_slider, line_figure
+from grokscope.plots.heatmaps import Panel, heatmap_figure, heatmap_grid, heatmap_trace
 from grokscope.plots.render import styled
 
 

@@ -15,10 +15,10 @@ from grokscope.representations import (
     FourierBasis,
     character_table,
     fourier_basis,
-    fourier_basis_numeric,
     product_directions,
     project_2d,
 )
+from grokscope.representations_numeric import fourier_basis_numeric
 
 BUILDERS = {
     "C_12": lambda: cyclic(12),

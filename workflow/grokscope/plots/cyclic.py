@@ -16,13 +16,12 @@ from grokscope.plots.common import (
     SliderStep,
     Style,
     add_slider,
-    color_axis,
     f32,
-    heatmap_trace,
     line_trace,
     loss_bars,
     palette,
 )
+from grokscope.plots.heatmaps import color_axis, heatmap_trace
 
 FREQUENCY_ABLATIONS = {
     "baseline": "regular",

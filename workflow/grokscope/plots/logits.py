@@ -17,12 +17,11 @@ from grokscope.plots.common import (
     Style,
     add_slider,
     bar_figure,
-    color_axis,
-    heatmap_trace,
     line_trace,
     loss_bars,
     palette,
 )
+from grokscope.plots.heatmaps import color_axis, heatmap_trace
 
 # The summary ablations (ablation, target) in display order, with readable names.
 SUMMARY = {

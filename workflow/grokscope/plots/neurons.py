@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from grokscope.plots.common import Panel, Style, bar_figure, heatmap_figure, heatmap_grid, palette
+from grokscope.plots.common import Style, bar_figure, palette
+from grokscope.plots.heatmaps import Panel, heatmap_figure, heatmap_grid
 
 
 def select_neurons(clusters: pd.DataFrame, sizes: pd.DataFrame, count: int) -> list[int]:

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from grokscope.plots.common import Style, bar_figure, heatmap_figure
+from grokscope.plots.common import Style, bar_figure
+from grokscope.plots.heatmaps import heatmap_figure
 
 
 def learned_heatmap(table: pd.DataFrame, style: Style) -> go.Figure:

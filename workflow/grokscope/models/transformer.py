@@ -1,10 +1,5 @@
-"""The three architectures, with TransformerLens-style hook and parameter names.
-
-All models take ``pairs`` of shape ``(batch, 2)`` (elements ``a, b`` of a group of order
-``order``) and return logits ``(batch, order)`` over ``c = a ∘ b``. Parameters are drawn from
-a private ``torch.Generator`` seeded explicitly, in the same order and scale as the source
-notebooks, so a seed reproduces the notebook's initialisation on the CPU.
-"""
+"""The published 1-layer transformer (attention + ReLU MLP, no LayerNorm) on ``(a, b, '=')``,
+with TransformerLens's parameter layouts and hook names."""
 
 from __future__ import annotations
 
@@ -16,153 +11,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from grokscope.hooks import HookedModule, HookPoint
-from grokscope.kernels import FoldedMLPLoss, fold_first_layer, take_rows, under_torch_func
-
-# model.kind → class; every class registers itself with @register.
-MODELS: dict[str, type[HookedModule]] = {}
-
-
-def register(cls: type[HookedModule]) -> type[HookedModule]:
-    """Class decorator: make ``cls`` buildable as ``model.kind: cls.kind``."""
-    MODELS[cls.kind] = cls
-    return cls
-
-
-def _randn(gen: torch.Generator, *shape: int, fan: int) -> nn.Parameter:
-    # randn / sqrt(fan), dividing as the notebooks do (multiplying by 1/sqrt differs in ulps).
-    return nn.Parameter(torch.randn(*shape, generator=gen) / math.sqrt(fan))
-
-
-@register
-class BilinearNet(HookedModule):
-    """Seed ``000``'s BilinearNet: logits = (W_E_a[a] * W_E_b[b]) @ W_U. No nonlinearity."""
-
-    kind = "bilinear"
-    neuron_hook = "hook_product"
-    width_fields = ("embed_dim",)  # the params fields that set its size
-
-    def __init__(self, order: int, embed_dim: int, seed: int) -> None:
-        super().__init__()
-        gen = torch.Generator().manual_seed(seed)
-        # The notebook divides by sqrt(embed_dim) for all three, in this order.
-        self.W_E_a = _randn(gen, order, embed_dim, fan=embed_dim)
-        self.W_E_b = _randn(gen, order, embed_dim, fan=embed_dim)
-        self.W_U = _randn(gen, embed_dim, order, fan=embed_dim)
-        self.hook_embed_a = HookPoint()
-        self.hook_embed_b = HookPoint()
-        self.hook_product = HookPoint()
-        self.hook_logits = HookPoint()
-
-    def forward(self, pairs: torch.Tensor) -> torch.Tensor:
-        # index via F.embedding: same values as W[idx], much faster backward on CPU.
-        x = self.hook_embed_a(F.embedding(pairs[:, 0], self.W_E_a))  # (batch, embed_dim)
-        y = self.hook_embed_b(F.embedding(pairs[:, 1], self.W_E_b))  # (batch, embed_dim)
-        product = self.hook_product(x * y)  # (batch, embed_dim)
-        return self.hook_logits(product @ self.W_U)  # (batch, order)
-
-    def fast_forward(self, pairs: torch.Tensor) -> torch.Tensor:
-        x = take_rows(self.W_E_a, pairs[:, 0])  # (batch, embed_dim)
-        y = take_rows(self.W_E_b, pairs[:, 1])  # (batch, embed_dim)
-        return (x * y) @ self.W_U  # (batch, order)
-
-    @classmethod
-    def from_spec(cls, spec: dict[str, Any], order: int, seed: int) -> BilinearNet:
-        return cls(order, spec["embed_dim"], seed)
-
-    @staticmethod
-    def floats_per_pair(spec: dict[str, Any], order: int) -> int:
-        """Floats one training pair keeps alive in a step (for memory estimates)."""
-        return 2 * spec["embed_dim"] + order
-
-    def embedding_matrices(self) -> dict[str, torch.Tensor]:
-        return {
-            "W_E_a": self.W_E_a.detach(),
-            "W_E_b": self.W_E_b.detach(),
-            "W_U": self.W_U.detach().T,
-        }
-
-    def neuron_readout(self) -> torch.Tensor:
-        return self.W_U.detach()  # (embed_dim, order): the products are read out by W_U
-
-
-class MLP(nn.Module):
-    """Hidden layer of :class:`OneLayerMLP`: ReLU(embed @ W), no bias (as in the notebook)."""
-
-    def __init__(self, gen: torch.Generator, d_in: int, hidden_dim: int) -> None:
-        super().__init__()
-        self.W = _randn(gen, d_in, hidden_dim, fan=d_in)
-        self.hook_pre = HookPoint()
-        self.hook_post = HookPoint()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.hook_post(F.relu(self.hook_pre(x @ self.W)))  # (batch, hidden_dim)
-
-
-@register
-class OneLayerMLP(HookedModule):
-    """Seed ``000``'s OneLayerMLP: ReLU(concat(W_E_a[a], W_E_b[b]) @ W) @ W_U."""
-
-    kind = "mlp"
-    neuron_hook = "mlp.hook_post"
-    neuron_pre_hook = "mlp.hook_pre"
-    width_fields = ("embed_dim", "hidden_dim")
-
-    def __init__(self, order: int, embed_dim: int, hidden_dim: int, seed: int) -> None:
-        super().__init__()
-        gen = torch.Generator().manual_seed(seed)
-        self.W_E_a = _randn(gen, order, embed_dim, fan=embed_dim)
-        self.W_E_b = _randn(gen, order, embed_dim, fan=embed_dim)
-        self.mlp = MLP(gen, 2 * embed_dim, hidden_dim)
-        self.W_U = _randn(gen, hidden_dim, order, fan=hidden_dim)
-        self.hook_embed_a = HookPoint()
-        self.hook_embed_b = HookPoint()
-        self.hook_embed = HookPoint()
-        self.hook_logits = HookPoint()
-
-    def forward(self, pairs: torch.Tensor) -> torch.Tensor:
-        x = self.hook_embed_a(F.embedding(pairs[:, 0], self.W_E_a))  # (batch, embed_dim)
-        y = self.hook_embed_b(F.embedding(pairs[:, 1], self.W_E_b))  # (batch, embed_dim)
-        embed = self.hook_embed(torch.cat([x, y], dim=1))  # (batch, 2 * embed_dim)
-        hidden = self.mlp(embed)  # (batch, hidden_dim)
-        return self.hook_logits(hidden @ self.W_U)  # (batch, order)
-
-    def fast_forward(self, pairs: torch.Tensor) -> torch.Tensor:
-        pre_a, pre_b = fold_first_layer(self.W_E_a, self.W_E_b, self.mlp.W)
-        # In place: the rows are fresh tensors and neither op's backward needs its input;
-        # two fewer (batch, hidden) buffers is ~8% of a CPU step (memory-bound).
-        pre = take_rows(pre_a, pairs[:, 0]).add_(take_rows(pre_b, pairs[:, 1]))  # (batch, hidden)
-        return pre.relu_() @ self.W_U  # (batch, order)
-
-    def fast_loss(self, pairs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        # The fused loss uses index_add_ (atomic, so not deterministic, on GPUs) and does not
-        # support torch.func transforms (autograd.Function.apply refuses it under any active
-        # transform): GPUs and the batched trainer (vmap) take fast_forward's autograd path.
-        if self.W_U.device.type != "cpu" or under_torch_func():
-            return super().fast_loss(pairs, targets)
-        return FoldedMLPLoss.apply(
-            self.W_E_a, self.W_E_b, self.mlp.W, self.W_U, pairs[:, 0], pairs[:, 1], targets
-        )
-
-    @classmethod
-    def from_spec(cls, spec: dict[str, Any], order: int, seed: int) -> OneLayerMLP:
-        return cls(order, spec["embed_dim"], spec["hidden_dim"], seed)
-
-    @staticmethod
-    def floats_per_pair(spec: dict[str, Any], order: int) -> int:
-        return 2 * spec["embed_dim"] + spec["hidden_dim"] + order
-
-    def embedding_matrices(self) -> dict[str, torch.Tensor]:
-        return {
-            "W_E_a": self.W_E_a.detach(),
-            "W_E_b": self.W_E_b.detach(),
-            "W_U": self.W_U.detach().T,
-        }
-
-    def neuron_readout(self) -> torch.Tensor:
-        return self.W_U.detach()  # (hidden_dim, order)
-
-
-# --- the published 1-layer transformer -----------------------------------------------------
+from grokscope.kernels import take_rows
+from grokscope.models.weights import randn as _randn
 
 
 class Embed(nn.Module):
@@ -253,7 +103,6 @@ class Unembed(nn.Module):
         return x @ self.W_U
 
 
-@register
 class Transformer(HookedModule):
     """The published 1-layer, attention + ReLU MLP, no-LayerNorm transformer.
 
@@ -361,10 +210,3 @@ class Transformer(HookedModule):
     def neuron_readout(self) -> torch.Tensor:
         # The MLP output goes straight into the residual stream, then the unembedding.
         return self.blocks[0].mlp.W_out.detach() @ self.unembed.W_U.detach()  # (d_mlp, order)
-
-
-def build_model(spec: dict[str, Any], order: int, seed: int) -> HookedModule:
-    """Model from its params block, e.g. ``{"kind": "mlp", "embed_dim": 32, "hidden_dim": 128}``."""
-    if spec["kind"] not in MODELS:
-        raise ValueError(f"unknown model kind {spec['kind']!r}; choose one of {sorted(MODELS)}")
-    return MODELS[spec["kind"]].from_spec(spec, order, seed)

@@ -1,0 +1,110 @@
+"""The package's structure: each pipeline step's code closure is exactly what it runs, every
+rule keeps the contract `grokscope dvc-yaml` reads, and modules stay small."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from repo_utils import ROOT
+
+from grokscope import pipeline
+from grokscope.closure import PACKAGE_DIR, code_hash, step_closure
+from grokscope.models import MODELS
+
+STEPS = sorted(p.stem for p in (PACKAGE_DIR / "steps").glob("*.py") if p.stem != "__init__")
+TRAINING = {"train.py", "batched.py", "kernels.py", "models/__init__.py", "checkpoints.py"}
+ANALYSES = {"fourier.py", "neurons.py", "logits.py", "cyclic.py", "ablations.py", "progress.py"}
+FIGURES = {p.relative_to(PACKAGE_DIR).as_posix() for p in (PACKAGE_DIR / "plots").glob("*.py")}
+
+
+def closure(step: str) -> set[str]:
+    return {p.as_posix() for p in step_closure(step)}
+
+
+def test_every_step_module_has_a_rule_and_every_rule_step_a_module():
+    in_pipeline = {"dataset", "train", "train_batched", "import_checkpoint", "report"}
+    in_pipeline |= set(pipeline.ANALYSIS_STEPS) | set(pipeline.SWEEP_STEPS)
+    in_pipeline |= {f"figure_{job}" for job in pipeline.FIGURE_JOBS}
+    assert set(STEPS) == in_pipeline
+    rules = "\n".join(p.read_text() for p in (ROOT / "workflow/rules").glob("*.smk"))
+    for step in STEPS:
+        assert f'step("{step}"' in rules or f'"{step}",' in rules, step
+
+
+def test_data_generation_depends_on_no_model_training_or_analysis_code():
+    code = closure("dataset")
+    assert not code & (TRAINING | ANALYSES | FIGURES | {"activations.py"}), code
+
+
+def test_training_depends_on_no_analysis_or_figure_code():
+    for step in ("train", "train_batched"):
+        code = closure(step)
+        assert {"train.py", "models/__init__.py"} <= code
+        assert not code & (ANALYSES | FIGURES | {"activations.py", "params.py"}), (step, code)
+
+
+def test_figure_steps_depend_on_no_training_code_and_only_their_own_plots():
+    for step in STEPS:
+        if not step.startswith("figure_"):
+            continue
+        code = closure(step)
+        assert not code & TRAINING, (step, code & TRAINING)
+        job = step.removeprefix("figure_")
+        plots = {f for f in code if f.startswith("plots/")}
+        shared = {"plots/__init__.py", "plots/common.py", "plots/heatmaps.py", "plots/render.py"}
+        assert plots - shared == {f"plots/{job}.py"}, (step, plots)
+
+
+def test_analysis_steps_depend_on_no_figure_or_training_loop_code():
+    for step in [*pipeline.ANALYSIS_STEPS, "universality"]:
+        code = closure(step)
+        assert not code & (FIGURES | {"train.py", "batched.py", "params.py", "dvcgen.py"}), step
+
+
+def test_no_step_depends_on_the_project_commands():
+    for step in STEPS:
+        assert not closure(step) & {"params.py", "budgets.py", "dvcgen.py", "sync.py"}, step
+
+
+def test_code_hash_follows_the_closure(tmp_path, monkeypatch):
+    import grokscope.closure as closure_module
+
+    # A copy of the package where one analysis module changes: only steps that run it change.
+    package = tmp_path / "grokscope"
+    import shutil
+
+    shutil.copytree(PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
+    before = {s: code_hash(s) for s in STEPS}
+    monkeypatch.setattr(closure_module, "PACKAGE_DIR", package)
+    closure_module._imports.cache_clear()
+    closure_module.step_closure.cache_clear()
+    (package / "neurons.py").write_text((package / "neurons.py").read_text() + "\n# edit\n")
+    after = {s: closure_module.code_hash(s) for s in STEPS}
+    changed = {s for s in STEPS if before[s] != after[s]}
+    expected = {s for s in STEPS if "neurons.py" in closure(s)}
+    closure_module._imports.cache_clear()
+    closure_module.step_closure.cache_clear()
+    assert changed == expected and "neurons" in changed and "train" not in changed
+
+
+def test_dvc_yaml_code_deps_are_exactly_each_steps_closure():
+    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    for name, stage in stages.items():
+        code = {d for d in stage["deps"] if d.startswith("workflow/grokscope/")}
+        step = name.split("-")[0]
+        step = "train_batched" if step.startswith("train_batched_") else step
+        assert code == {f"workflow/grokscope/{p}" for p in closure(step)}, name
+
+
+@pytest.mark.parametrize(
+    "path", sorted(PACKAGE_DIR.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE_DIR))
+)
+def test_no_package_module_is_over_300_lines(path: Path):
+    assert len(path.read_text().splitlines()) <= 300
+
+
+def test_schema_model_kinds_are_the_registered_models():
+    schema = yaml.safe_load((PACKAGE_DIR / "schemas/experiment.schema.yaml").read_text())
+    assert set(schema["properties"]["model"]["properties"]["kind"]["enum"]) == set(MODELS)
