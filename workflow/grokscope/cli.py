@@ -10,6 +10,8 @@ Project commands (run by people):
   validate   check every file in params/ (what the Snakefile does before any job)
   dvc-yaml   regenerate dvc.yaml from the Snakemake DAG (--check: fail if stale)
   pull       fetch every artifact from the DVC remote and bring Snakemake in step
+  sync       bring Snakemake's records in step with dvc.lock (the Snakefile runs it itself
+             whenever dvc.lock changed)
 
 This module imports no step: the one a command names is imported when it runs, so each
 step's process loads only its own code, and ``grokscope dvc-yaml`` gives each DVC stage
@@ -82,6 +84,12 @@ def cmd_pull(args: argparse.Namespace) -> None:
     sys.exit(pull(args.remote, jobs=args.jobs))
 
 
+def cmd_sync(args: argparse.Namespace) -> None:
+    from grokscope.sync import resync
+
+    sys.exit(resync())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grokscope", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -107,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--remote", default=None, help="DVC remote (default: the configured one)")
     p.add_argument("--jobs", type=int, default=None, help="parallel downloads")
     p.set_defaults(func=cmd_pull)
+
+    p = sub.add_parser("sync", help="bring Snakemake's records in step with dvc.lock")
+    p.set_defaults(func=cmd_sync)
     return parser
 
 

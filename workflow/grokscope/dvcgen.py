@@ -19,9 +19,6 @@ against it):
 
 A stage's ``cmd`` asks Snakemake for exactly that job's outputs. Logs and benchmarks are left
 to Snakemake: they differ on every run and are not results.
-
-Snakemake has no public API that lists a DAG's jobs with their params; :func:`snakemake_jobs`
-uses the one ``snakemake --printdag`` uses, in one place.
 """
 
 from __future__ import annotations
@@ -34,6 +31,7 @@ from typing import Any
 import yaml
 
 from grokscope.closure import step_closure
+from grokscope.dag import stage_name, workflow_dag
 
 PACKAGE_DIR = Path("workflow/grokscope")  # relative to the project root (the cwd)
 RERUN_TRIGGERS = "params input code software-env"
@@ -74,21 +72,10 @@ class JobSpec:
 
 
 def snakemake_jobs(snakefile: Path = Path("Snakefile")) -> list[JobSpec]:
-    """Every job of the full DAG (as with ``--forceall``), from Snakemake's own API."""
-    from snakemake.api import SnakemakeApi
-    from snakemake.settings.types import DAGSettings, OutputSettings, Quietness, ResourceSettings
-
+    """Every job of the full DAG (as with ``--forceall``)."""
     root = snakefile.resolve().parent
     specs = []
-    with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
-        workflow_api = api.workflow(
-            resource_settings=ResourceSettings(cores=1), snakefile=snakefile
-        )
-        workflow_api.dag(DAGSettings(forceall=True))
-        # No public API lists jobs with their params; this mirrors `snakemake --printdag`.
-        workflow = workflow_api._workflow
-        workflow._prepare_dag(forceall=True, ignore_incomplete=True, lock_warn_only=True)
-        workflow._build_dag()
+    with workflow_dag(snakefile) as workflow:
         for job in workflow.dag.jobs:
             if not job.output:  # the `all` target
                 continue
@@ -133,7 +120,7 @@ def _kind(output_name: str) -> str:
 def stage(job: JobSpec, sources: dict[str, str]) -> tuple[str, dict[str, Any]]:
     """The ``(name, definition)`` of the DVC stage that runs ``job``; ``sources`` maps an
     experiment to the params file stem it comes from (sweep members → their sweep)."""
-    name = "-".join([job.rule, *job.wildcards.values()])
+    name = stage_name(job.rule, job.wildcards)
     targets = " ".join(path for _, path in job.outputs)
     cmd = (
         f"snakemake --cores all --rerun-triggers {RERUN_TRIGGERS} "

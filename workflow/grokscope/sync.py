@@ -1,82 +1,224 @@
-"""``grokscope pull``: fetch every artifact from the DVC remote and resync Snakemake.
+"""Snakemake and DVC agree: one record of what is built, kept in step from both sides.
 
-After ``dvc pull`` the files' mtimes are in arbitrary order, so plain ``snakemake -n`` wants
-to rerun downstream jobs; and ``snakemake --touch`` alone records metadata only for the jobs it
-touched, so a later params change of an untouched job would be missed. ``dvc status`` (must
-be clean: the pulled files are exactly what dvc.lock describes) followed by
-``snakemake --touch --forceall`` fixes both: every job's metadata (params, code, inputs) is
-recorded as of the pulled state, in DAG order.
+DVC's ``dvc.lock`` is the record (content hashes, shared through git and the remote);
+Snakemake's own bookkeeping (``.snakemake/metadata``: each output's params, code and input
+set; file modification times) is local. Three things keep them in step:
+
+- :func:`record` (the Snakefile's ``onsuccess``): after a plain ``snakemake`` run, commit to
+  ``dvc.lock`` exactly the stages whose jobs this run executed (plus any whose outputs DVC
+  has never recorded), without touching any output's modification time.
+- :func:`resync` (``grokscope sync``; the Snakefile runs it at start-up whenever ``dvc.lock``
+  changed since Snakemake last agreed with it, i.e. after ``dvc repro``, a run-cache restore,
+  ``dvc checkout``, ``dvc pull`` or ``dvc exp apply``): for every stage ``dvc status`` calls
+  up to date, write Snakemake's metadata for its job as of now and make its outputs no older
+  than its inputs, so Snakemake calls it up to date too. Stages DVC calls stale are left for
+  Snakemake to find stale by itself (it sees the same params and code).
+- :func:`pull` (``grokscope pull``): ``dvc pull``, require ``dvc status`` to be clean,
+  :func:`resync`, then check that ``snakemake -n`` has nothing to do.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterable
+from pathlib import Path
 
 import yaml
 
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # dvc.yaml is large: the C parser
 
-def _run(cmd: list[str], capture: bool = False) -> subprocess.CompletedProcess:
-    print("+ " + " ".join(cmd), file=sys.stderr)
-    return subprocess.run(cmd, text=True, capture_output=capture)
+LOCK = Path("dvc.lock")
+# What dvc.lock and the outputs looked like when Snakemake last agreed with DVC.
+MARKER = Path(".snakemake/grokscope/in-step-with-dvc")
+TIMESTAMP = ".snakemake_timestamp"  # Snakemake's mtime carrier inside directory outputs
 
 
-def pull(remote: str | None = None, jobs: int | None = None) -> int:
-    """Pull, check, resync. Returns a process exit code (0 on success)."""
-    cmd = ["dvc", "pull"]
-    if remote:
-        cmd += ["--remote", remote]
-    if jobs:
-        cmd += ["--jobs", str(jobs)]
-    if _run(cmd).returncode != 0:
-        print("grokscope pull: `dvc pull` failed (see above)", file=sys.stderr)
-        return 1
+def _say(message: str) -> None:
+    print(f"grokscope: {message}", file=sys.stderr)
 
-    status = _run(["dvc", "status", "--json"], capture=True)
-    if status.returncode != 0:
-        print(f"grokscope pull: `dvc status` failed: {status.stderr.strip()}", file=sys.stderr)
-        return 1
-    changed = json.loads(status.stdout or "{}")
-    if changed:
-        stages = ", ".join(sorted(changed))
-        print(
-            f"grokscope pull: workspace differs from dvc.lock after pulling ({stages}); "
-            "run `dvc repro` (or commit the change) before resyncing",
-            file=sys.stderr,
+
+def fingerprint() -> str:
+    """SHA-256 of dvc.lock and of every output's modification time as Snakemake sees it
+    (a directory's own and its ``.snakemake_timestamp``'s): what any DVC operation that
+    writes outputs or records them changes, even when it restores an earlier dvc.lock."""
+    digest = hashlib.sha256(LOCK.read_bytes() if LOCK.exists() else b"")
+    stages = yaml.load(Path("dvc.yaml").read_text(), Loader=_Loader)["stages"]
+    for path in sorted({p for stage in stages.values() for p in _stage_outputs(stage)}):
+        for part in (Path(path), Path(path) / TIMESTAMP):
+            try:
+                digest.update(f"{part}:{part.stat().st_mtime_ns}\n".encode())
+            except (FileNotFoundError, NotADirectoryError):
+                pass
+    return digest.hexdigest()
+
+
+def in_step() -> bool:
+    """Whether dvc.lock and the outputs are as they were when Snakemake last agreed with DVC."""
+    return MARKER.exists() and MARKER.read_text().strip() == fingerprint()
+
+
+def mark_in_step() -> None:
+    MARKER.parent.mkdir(parents=True, exist_ok=True)
+    MARKER.write_text(fingerprint() + "\n")
+
+
+def _stage_outputs(stage: dict) -> list[str]:
+    paths = []
+    for kind in ("outs", "metrics", "plots"):
+        paths += [next(iter(o)) if isinstance(o, dict) else o for o in stage.get(kind, [])]
+    return paths
+
+
+def _files(paths: Iterable[str]) -> list[Path]:
+    """Every file of ``paths`` (directories walked)."""
+    out = []
+    for path in map(Path, paths):
+        out += [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else [path]
+    return out
+
+
+def dvc_stale_stages() -> set[str]:
+    """Stages ``dvc status`` reports as changed (raises RuntimeError if it fails)."""
+    done = subprocess.run(["dvc", "status", "--json"], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"`dvc status` failed: {(done.stderr or done.stdout).strip()}")
+    return set(json.loads(done.stdout or "{}"))
+
+
+def record(executed: list[str]) -> None:
+    """Commit the stages of this run's executed jobs to dvc.lock, keeping every output's
+    modification time; ``executed``: their stage names."""
+    stages = yaml.load(Path("dvc.yaml").read_text(), Loader=_Loader)["stages"]
+    locked = yaml.load(LOCK.read_text(), Loader=_Loader).get("stages", {}) if LOCK.exists() else {}
+    built = {n for n, s in stages.items() if all(map(os.path.exists, _stage_outputs(s)))}
+    todo = sorted(built & (set(executed) | (set(stages) - set(locked))))
+    if todo:
+        files = _files(p for name in todo for p in _stage_outputs(stages[name]))
+        times = {f: f.stat().st_mtime_ns for f in files}
+        done = subprocess.run(
+            ["dvc", "commit", "--force", "--quiet", *todo], capture_output=True, text=True
         )
-        return 1
+        for f, ns in times.items():  # whatever the cache link type did, keep Snakemake's view
+            if f.exists() and f.stat().st_mtime_ns != ns:
+                os.utime(f, ns=(ns, ns), follow_symlinks=False)
+        if done.returncode != 0:
+            reason = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no message"]
+            _say(f"outputs not recorded in dvc.lock: {reason[0]}")
+            return
+    mark_in_step()
 
-    touch = ["snakemake", "--touch", "--forceall", "--cores", "1"]
-    if _run(touch).returncode != 0:
-        print("grokscope pull: `snakemake --touch --forceall` failed", file=sys.stderr)
+
+def _mtime_ns(path: Path) -> int:
+    """A path's modification time as Snakemake sees it: a directory's is that of the
+    ``.snakemake_timestamp`` inside it, if there is one; a symlink's, its target's."""
+    marker = path / TIMESTAMP
+    return (marker if path.is_dir() and marker.exists() else path).stat().st_mtime_ns
+
+
+def _set_mtime_ns(path: Path, ns: int) -> None:
+    marker = path / TIMESTAMP
+    target = marker if path.is_dir() and marker.exists() else path
+    os.utime(target, ns=(ns, ns), follow_symlinks=False)
+
+
+def order_mtimes(jobs: list[tuple[list[Path], list[Path]]]) -> int:
+    """Make each job's outputs no older than its inputs, in the given (topological) order:
+    ``jobs`` holds ``(inputs, outputs)`` of each; an output's benchmark file counts as an
+    output, as Snakemake counts it. Returns how many paths were touched."""
+    touched = 0
+    for inputs, outputs in jobs:
+        present = [p for p in inputs if p.exists()]
+        newest = max((_mtime_ns(p) for p in present), default=0)
+        for path in outputs:
+            if path.exists() and _mtime_ns(path) < newest:
+                _set_mtime_ns(path, newest)
+                touched += 1
+    return touched
+
+
+def resync(snakefile: Path = Path("Snakefile")) -> int:
+    """Bring Snakemake's records in step with dvc.lock for every stage DVC calls up to date.
+    Returns a process exit code."""
+    from grokscope.dag import record_as_finished, stage_name, workflow_dag
+
+    try:
+        stale = dvc_stale_stages()
+    except RuntimeError as err:
+        _say(f"cannot sync Snakemake with DVC: {err}")
         return 1
-    print("grokscope pull: artifacts in place; Snakemake and DVC agree", file=sys.stderr)
+    stages = set(yaml.load(Path("dvc.yaml").read_text(), Loader=_Loader)["stages"])
+    with workflow_dag(snakefile) as workflow:
+        clean = [
+            job
+            for level in workflow.dag.toposorted()
+            for job in level
+            if job.output
+            and stage_name(job.rule.name, job.wildcards_dict) in stages - stale
+            and all(Path(f).exists() for f in job.output)
+        ]
+        touched = order_mtimes(
+            [
+                (
+                    [Path(f) for f in job.input],
+                    [Path(f) for f in job.output]
+                    + ([Path(job.benchmark)] if job.benchmark else []),
+                )
+                for job in clean
+            ]
+        )
+        record_as_finished(workflow, clean)
+    mark_in_step()
+    note = f"; {len(stale)} stale in DVC, left for Snakemake to rerun" if stale else ""
+    _say(f"Snakemake in step with dvc.lock: {len(clean)} jobs recorded, {touched} times set{note}")
     return 0
 
 
-def record() -> None:
-    """After a successful plain ``snakemake`` run, record the outputs in dvc.lock.
-
-    Without this, the first ``dvc repro`` after ``snakemake --cores all`` would rerun
-    everything (DVC has never seen the outputs). Only stages whose outputs all exist are
-    recorded, so a run of a few targets records just those.
-    """
-    with open("dvc.yaml") as f:
-        stages = yaml.safe_load(f)["stages"]
-
-    def paths(stage):
-        for kind in ("outs", "metrics", "plots"):
-            for out in stage.get(kind, []):
-                yield next(iter(out)) if isinstance(out, dict) else out
-
-    built = [name for name, stage in stages.items() if all(map(os.path.exists, paths(stage)))]
-    if not built:
+def resync_if_needed() -> None:
+    """What the Snakefile runs at start-up: :func:`resync` in a subprocess when dvc.lock
+    changed since Snakemake last agreed with it. Inside a DVC stage (DVC holds the
+    repository lock there) it only notes that Snakemake's records are about to change under
+    DVC's control, so that the next Snakemake run outside DVC resyncs, even if DVC ends up
+    writing the same dvc.lock as before (a run-cache restore of an earlier state)."""
+    if "GROKSCOPE_SYNCING" in os.environ:
         return
-    done = subprocess.run(["dvc", "commit", "--force", *built], capture_output=True, text=True)
-    if done.returncode != 0:
-        reason = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no message"]
-        print(
-            f"grokscope: outputs built but not recorded in dvc.lock: {reason[0]}", file=sys.stderr
+    if "DVC_STAGE" in os.environ:
+        MARKER.unlink(missing_ok=True)
+        return
+    if not Path(".dvc").is_dir() or not Path("dvc.yaml").exists() or in_step():
+        return
+    env = {**os.environ, "GROKSCOPE_SYNCING": "1"}
+    subprocess.run([sys.executable, "-m", "grokscope", "sync"], env=env, check=False)
+
+
+def pull(remote: str | None = None, jobs: int | None = None) -> int:
+    """``dvc pull``, require a clean ``dvc status``, :func:`resync`, then verify that
+    ``snakemake -n`` has nothing to do. Returns a process exit code."""
+    cmd = ["dvc", "pull", "--quiet"] + (["--remote", remote] if remote else [])
+    cmd += ["--jobs", str(jobs)] if jobs else []
+    if subprocess.run(cmd).returncode != 0:
+        _say("pull: `dvc pull` failed (see above)")
+        return 1
+    try:
+        stale = dvc_stale_stages()
+    except RuntimeError as err:
+        _say(f"pull: {err}")
+        return 1
+    if stale:
+        _say(
+            f"pull: workspace differs from dvc.lock after pulling ({', '.join(sorted(stale))});"
+            " run `dvc repro` (or commit the change) first"
         )
+        return 1
+    env = {**os.environ, "GROKSCOPE_SYNCING": "1"}
+    if subprocess.run([sys.executable, "-m", "grokscope", "sync"], env=env).returncode != 0:
+        return 1
+    dry = subprocess.run(["snakemake", "-n", "--quiet", "all"], capture_output=True, text=True)
+    if dry.returncode != 0 or "Nothing to be done" not in dry.stdout + dry.stderr:
+        _say("pull: Snakemake still has work to do after syncing (see `snakemake -n`)")
+        return 1
+    _say("pull: every artifact is in place; `dvc status` is clean and `snakemake -n` is empty")
+    return 0

@@ -9,6 +9,7 @@ from grokscope import pipeline
 from grokscope.closure import code_hash
 from grokscope.errors import ParamsError
 from grokscope.params import load_params
+from grokscope.sync import resync_if_needed
 
 # Jobs call `python -m grokscope`; make that the interpreter running Snakemake.
 os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]])
@@ -19,6 +20,11 @@ except ParamsError as err:
     # One line naming file and field, before any job; no traceback.
     print(f"grokscope: invalid params: {err}", file=sys.stderr)
     os._exit(1)
+
+# After a DVC operation changed dvc.lock (dvc repro, a run-cache restore, dvc checkout, pull,
+# exp apply), bring Snakemake's records in step with it before building the DAG
+# (grokscope.sync).
+resync_if_needed()
 
 # Suite entries that are sweeps stand for their members (params/experiments/<sweep>.yaml).
 SWEEPS = {n: PARAMS["sweeps"][n] for n in PARAMS["suite"]["experiments"] if n in PARAMS["sweeps"]}
@@ -105,11 +111,14 @@ def figure_output(job, wildcard="exp"):
 
 
 def record_in_dvc():
-    """After a successful plain `snakemake` run, record its outputs in dvc.lock
-    (grokscope.sync.record). Skipped inside a DVC stage (DVC sets DVC_STAGE and holds the
-    repo lock) and outside a DVC repository."""
-    if "DVC_STAGE" in os.environ or not os.path.exists(".dvc") or not os.path.exists("dvc.yaml"):
+    """After a successful plain `snakemake` run, record in dvc.lock the stages of the jobs
+    this run executed (grokscope.sync.record). Skipped inside a DVC stage (DVC sets DVC_STAGE,
+    holds the repo lock and records the stage itself), for --touch runs, and outside a DVC
+    repository."""
+    if "DVC_STAGE" in os.environ or workflow.touch or not os.path.exists(".dvc"):
         return
+    from grokscope.dag import stage_name
     from grokscope.sync import record
 
-    record()
+    executed = [stage_name(j.rule.name, j.wildcards_dict) for j in workflow.dag.finished_jobs]
+    record([name for name in executed if not name.startswith("all")])

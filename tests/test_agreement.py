@@ -1,0 +1,171 @@
+"""Snakemake and DVC agree: one definition of "stale" in both tools, no DVC operation that
+makes finished work look stale, and a closing record that never stamps stale work as current.
+
+Every Snakemake check here runs with ``--max-checksum-file-size 0``: the default suite's
+files are larger than Snakemake's 1 MB checksum limit, so only modification times tell it
+what is current there; the tiny experiment's small files would otherwise hide a wrong mtime
+behind a matching checksum.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from repo_utils import TINY, copy_repo, dvc_clean, nothing_to_do, result_files, run, set_value
+
+from grokscope.closure import step_closure
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def repo(tiny_build, tmp_path) -> Path:
+    return copy_repo(tiny_build, tmp_path / "repo")
+
+
+def stages(repo: Path) -> dict:
+    return yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]
+
+
+def outputs(stage: dict) -> list[str]:
+    kinds = ("outs", "metrics", "plots")
+    return [o if isinstance(o, str) else next(iter(o)) for k in kinds for o in stage.get(k, [])]
+
+
+def dvc_stale(repo: Path) -> set[str]:
+    return set(json.loads(run("dvc status --json", repo).stdout or "{}"))
+
+
+def snakemake_stale(repo: Path) -> set[str]:
+    """Jobs Snakemake finds stale on their own account (params, code or inputs changed), not
+    merely downstream of one that will run: from `snakemake --summary`, as stage names."""
+    summary = run("snakemake --summary --max-checksum-file-size 0", repo).stdout
+    owner = {path: name for name, stage in stages(repo).items() for path in outputs(stage)}
+    stale = set()
+    for line in summary.splitlines()[1:]:
+        path, _date, _rule, _log, status = line.split("\t")[:5]
+        if status != "ok" and path in owner:
+            stale.add(owner[path])
+    return stale
+
+
+def running(repo: Path, module: str) -> set[str]:
+    """The stages whose step's code closure holds ``module`` (relative to the package)."""
+    out = set()
+    for name in stages(repo):
+        step = name.split("-")[0]
+        step = "train_batched" if step.startswith("train_batched_") else step
+        if module in {p.as_posix() for p in step_closure(step)}:
+            out.add(name)
+    return out
+
+
+def mtimes(repo: Path) -> dict[str, int]:
+    """Every file under results/ (but logs and benchmarks) and its mtime, Snakemake's
+    directory markers included."""
+    base = repo / "results"
+    return {
+        str(p.relative_to(base)): p.stat().st_mtime_ns
+        for p in base.rglob("*")
+        if p.is_file() and p.relative_to(base).parts[0] not in ("logs", "benchmarks")
+    }
+
+
+def python(repo: Path, code: str) -> None:
+    (repo / ".snippet.py").write_text(code)
+    run("python .snippet.py && rm .snippet.py", repo)
+
+
+def same_results(a: Path, b: Path) -> list[str]:
+    """Result files that differ between two repos (PNG bytes depend on the browser's encoder
+    and are left out)."""
+    here, there = result_files(a), result_files(b)
+    assert here.keys() == there.keys()
+    return [k for k in here if not k.endswith(".png") and not filecmp.cmp(here[k], there[k], False)]
+
+
+def test_a_build_is_clean_in_both_tools_and_recording_it_changes_no_mtime(repo: Path):
+    assert nothing_to_do(repo) and dvc_clean(repo)
+    before = mtimes(repo)
+    # The closing record of a plain snakemake run, for every stage at once.
+    python(repo, f"from grokscope.sync import record\nrecord({sorted(stages(repo))!r})\n")
+    assert mtimes(repo) == before
+    again = run("snakemake --cores 2 --max-checksum-file-size 0", repo)
+    assert "Nothing to be done" in again.stdout + again.stderr
+    assert nothing_to_do(repo) and dvc_clean(repo)
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["neurons.py", "plots/training.py", "train.py"],
+    ids=["analysis", "figure", "trainer"],
+)
+def test_a_code_edit_is_seen_alike_by_both_tools_and_only_where_the_code_runs(
+    repo: Path, module: str
+):
+    path = repo / "workflow/grokscope" / module
+    path.write_text(path.read_text() + "\n# an edit that changes no result\n")
+    expected = running(repo, module)
+    assert expected and dvc_stale(repo) == expected
+    assert snakemake_stale(repo) == expected
+    if module == "train.py":
+        assert not any(name.startswith("dataset") for name in expected)
+    if module.startswith("plots/"):
+        assert all(name.startswith("figure_") for name in expected)
+
+    run("snakemake --cores 2", repo)
+    assert nothing_to_do(repo) and dvc_clean(repo)
+
+
+def test_a_behaviour_change_reruns_under_either_tool_to_the_same_results(repo: Path, tmp_path):
+    # The clean-neuron comparison: with it, no neuron is clean any more.
+    path = repo / "workflow/grokscope/neurons.py"
+    text = path.read_text()
+    assert "(best_fraction >= threshold)" in text
+    path.write_text(text.replace("(best_fraction >= threshold)", "(best_fraction > 2.0)"))
+    other = copy_repo(repo, tmp_path / "other")
+
+    run("snakemake --cores 2", repo)
+    run("dvc repro", other)
+    for built in (repo, other):
+        metrics = json.loads((built / f"results/{TINY}/analysis/neurons.json").read_text())
+        assert metrics["clean_fraction"] == 0.0  # the new code's result, not a stale one
+        assert nothing_to_do(built) and dvc_clean(built)
+    assert same_results(repo, other) == []
+
+
+def test_the_closing_record_never_stamps_a_stale_stage(repo: Path):
+    path = repo / "workflow/grokscope/neurons.py"
+    path.write_text(path.read_text() + "\n# edit\n")
+    stale = dvc_stale(repo)
+    assert f"neurons-{TINY}" in stale and len(stale) > 1
+    # A run of one job records that job and nothing else: the rest stays stale in both.
+    run(f"snakemake --cores 1 results/{TINY}/analysis/neurons.json", repo)
+    assert dvc_stale(repo) == stale - {f"neurons-{TINY}"}
+    assert snakemake_stale(repo) >= stale - {f"neurons-{TINY}"}
+
+
+def test_run_cache_restores_leave_snakemake_nothing_to_do(repo: Path):
+    analysis = repo / "params/analysis.yaml"
+    restored = ""
+    for value in ("0.8", "0.85", "0.8", "0.85"):  # the second round restores from run-cache
+        set_value(analysis, "clean_threshold", value)
+        restored += run("dvc repro", repo).stdout
+    assert "is cached - skipping run, checking out outputs" in restored
+    assert nothing_to_do(repo) and dvc_clean(repo)
+    again = run("snakemake --cores 2 --max-checksum-file-size 0", repo)
+    assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_dvc_checkout_of_an_earlier_state_leaves_both_tools_clean(repo: Path):
+    run("git add -A && git commit -qm built", repo)
+    set_value(repo / "params/figures.yaml", "width", "640")
+    run("dvc repro && git add -A && git commit -qm narrower", repo)
+    run("git checkout -q HEAD~1 && dvc checkout", repo)
+    assert dvc_clean(repo) and nothing_to_do(repo)
+    run("git checkout -q - && dvc checkout", repo)
+    assert dvc_clean(repo) and nothing_to_do(repo)

@@ -1,0 +1,56 @@
+"""The Snakemake DAG of this project's Snakefile, as ``grokscope dvc-yaml`` and the sync with
+DVC need it: every job with its rule, wildcards, files and params.
+
+Snakemake has no public API that lists a DAG's jobs with their params or records a job as
+finished; this module is the one place that uses the calls ``snakemake --printdag`` and a
+finished job use (``Workflow._prepare_dag``/``_build_dag``, ``Persistence.finished``). The
+project pins Snakemake below 10; ``tests/test_sync.py`` and the dvc-yaml tests exercise both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+def stage_name(rule: str, wildcards: dict[str, str]) -> str:
+    """The DVC stage of a Snakemake job: ``<rule>-<wildcard values>``."""
+    return "-".join([rule, *wildcards.values()])
+
+
+@contextmanager
+def workflow_dag(snakefile: Path = Path("Snakefile"), forceall: bool = True) -> Iterator[Any]:
+    """The Snakemake workflow of ``snakefile`` with its DAG built (``workflow.dag``); with
+    ``forceall``, every job of the full DAG (as ``snakemake --forceall``)."""
+    from snakemake.api import SnakemakeApi
+    from snakemake.settings.types import (
+        DAGSettings,
+        ExecutionSettings,
+        OutputSettings,
+        Quietness,
+        ResourceSettings,
+    )
+
+    with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
+        workflow_api = api.workflow(
+            resource_settings=ResourceSettings(cores=1), snakefile=snakefile
+        )
+        workflow_api.dag(DAGSettings(forceall=forceall))
+        workflow = workflow_api._workflow
+        workflow._prepare_dag(forceall=forceall, ignore_incomplete=True, lock_warn_only=True)
+        workflow._build_dag()
+        workflow.execution_settings = ExecutionSettings()  # read by Persistence.finished
+        yield workflow
+
+
+def record_as_finished(workflow: Any, jobs: list[Any]) -> None:
+    """Write Snakemake's metadata for ``jobs`` as if each had just finished (current params,
+    code, input set and input checksums); touches no file."""
+
+    async def write() -> None:
+        for job in jobs:
+            await workflow.persistence.finished(job)
+
+    workflow.async_run(write())
