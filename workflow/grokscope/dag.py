@@ -9,6 +9,7 @@ project pins Snakemake below 10; ``tests/test_sync.py`` and the dvc-yaml tests e
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,6 +34,8 @@ def workflow_dag(snakefile: Path = Path("Snakefile"), forceall: bool = True) -> 
         ResourceSettings,
     )
 
+    # This process reads the DAG itself: the Snakefile's start-up sync must not run here.
+    os.environ["GROKSCOPE_SYNCING"] = "1"
     with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
         workflow_api = api.workflow(
             resource_settings=ResourceSettings(cores=1), snakefile=snakefile

@@ -1,6 +1,8 @@
 """Generate ``dvc.yaml`` from the Snakemake DAG: the Snakefile is the only hand-written DAG.
 
-One DVC stage per Snakemake job (``<rule>-<wildcards>``). What this reads from each rule is
+One DVC stage per Snakemake job (``<rule>-<experiment>``), or per rule and sweep for the jobs
+of a sweep's members (``<rule>-<sweep>``: its ``cmd`` runs them all, in parallel, and a sweep
+of 50 seeds adds a dozen stages instead of hundreds). What this reads from each rule is
 the declared contract below (:data:`CONTRACT`; ``tests/test_dvcgen.py`` checks every rule
 against it):
 
@@ -117,11 +119,21 @@ def _kind(output_name: str) -> str:
     return output_name.split(":")[0]
 
 
-def stage(job: JobSpec, sources: dict[str, str]) -> tuple[str, dict[str, Any]]:
-    """The ``(name, definition)`` of the DVC stage that runs ``job``; ``sources`` maps an
-    experiment to the params file stem it comes from (sweep members → their sweep)."""
-    name = stage_name(job.rule, job.wildcards)
-    targets = " ".join(path for _, path in job.outputs)
+def group_of(job: JobSpec, sources: dict[str, str]) -> str:
+    """The stage a job belongs to: ``<rule>-<experiment>``; the jobs of one rule for every
+    member of a sweep share ``<rule>-<sweep>``."""
+    exp = job.wildcards.get("exp")
+    if exp is not None and sources.get(exp, exp) != exp:
+        return stage_name(job.rule, {"exp": sources[exp]})
+    return stage_name(job.rule, job.wildcards)
+
+
+def stage(jobs: list[JobSpec], sources: dict[str, str]) -> dict[str, Any]:
+    """The DVC stage that runs ``jobs`` (one job, or one rule's jobs for every member of a
+    sweep); ``sources`` maps an experiment to the params file stem it comes from."""
+    job = jobs[0]
+    outputs = [out for j in jobs for out in j.outputs]
+    targets = " ".join(path for _, path in outputs)
     cmd = (
         f"snakemake --cores all --rerun-triggers {RERUN_TRIGGERS} "
         f"--allowed-rules {job.rule} -- {targets}"
@@ -140,26 +152,28 @@ def stage(job: JobSpec, sources: dict[str, str]) -> tuple[str, dict[str, Any]]:
             keys.add("sweep")  # sweep members: their values come from the sweep block
         params.append({PARAM_FILES[key].format(exp=exp): sorted(keys)})
     outs, metrics, plots = [], [], []
-    for out_name, path in job.outputs:
+    for out_name, path in outputs:
         if _kind(out_name) == "metrics":
             metrics.append(path)
         elif _kind(out_name) == "plot":
             plots.append({path: {"x": "epoch"}})
         else:
             outs.append(path)
-    definition: dict[str, Any] = {
-        "cmd": cmd,
-        "deps": sorted(set(job.inputs)) + [job.rule_file] + code,
-    }
+    inputs = sorted({path for j in jobs for path in j.inputs})
+    definition: dict[str, Any] = {"cmd": cmd, "deps": inputs + [job.rule_file] + code}
     for key, value in (("params", params), ("outs", outs), ("metrics", metrics), ("plots", plots)):
         if value:
             definition[key] = value
-    return name, definition
+    return definition
 
 
 def render(jobs: list[JobSpec], sources: dict[str, str]) -> str:
-    """The text of dvc.yaml for ``jobs``."""
-    stages = dict(stage(job, sources) for job in jobs)
+    """The text of dvc.yaml for ``jobs``: one stage per job, one per rule and sweep for the
+    members of a sweep (so a 50-seed sweep adds a dozen stages, not 650)."""
+    groups: dict[str, list[JobSpec]] = {}
+    for job in jobs:
+        groups.setdefault(group_of(job, sources), []).append(job)
+    stages = {name: stage(members, sources) for name, members in sorted(groups.items())}
     return HEADER + yaml.safe_dump({"stages": stages}, sort_keys=False, width=100)
 
 

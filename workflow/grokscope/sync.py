@@ -67,6 +67,7 @@ def mark_in_step() -> None:
 
 
 def _stage_outputs(stage: dict) -> list[str]:
+    """The paths a dvc.yaml stage records (outs, metrics, plots)."""
     paths = []
     for kind in ("outs", "metrics", "plots"):
         paths += [next(iter(o)) if isinstance(o, dict) else o for o in stage.get(kind, [])]
@@ -89,26 +90,60 @@ def dvc_stale_stages() -> set[str]:
     return set(json.loads(done.stdout or "{}"))
 
 
-def record(executed: list[str]) -> None:
-    """Commit the stages of this run's executed jobs to dvc.lock, keeping every output's
-    modification time; ``executed``: their stage names."""
-    stages = yaml.load(Path("dvc.yaml").read_text(), Loader=_Loader)["stages"]
-    locked = yaml.load(LOCK.read_text(), Loader=_Loader).get("stages", {}) if LOCK.exists() else {}
-    built = {n for n, s in stages.items() if all(map(os.path.exists, _stage_outputs(s)))}
-    todo = sorted(built & (set(executed) | (set(stages) - set(locked))))
-    if todo:
-        files = _files(p for name in todo for p in _stage_outputs(stages[name]))
-        times = {f: f.stat().st_mtime_ns for f in files}
-        done = subprocess.run(
-            ["dvc", "commit", "--force", "--quiet", *todo], capture_output=True, text=True
-        )
-        for f, ns in times.items():  # whatever the cache link type did, keep Snakemake's view
-            if f.exists() and f.stat().st_mtime_ns != ns:
-                os.utime(f, ns=(ns, ns), follow_symlinks=False)
-        if done.returncode != 0:
-            reason = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no message"]
-            _say(f"outputs not recorded in dvc.lock: {reason[0]}")
-            return
+def _stages() -> dict[str, dict]:
+    return yaml.load(Path("dvc.yaml").read_text(), Loader=_Loader)["stages"]
+
+
+def owners(stages: dict[str, dict]) -> dict[str, str]:
+    """Output path → the DVC stage that records it."""
+    return {path: name for name, stage in stages.items() for path in _stage_outputs(stage)}
+
+
+def commit(names: list[str]) -> None:
+    """Record ``names`` in dvc.lock in one pass (DVC's ``dvc commit --force`` re-reads
+    dvc.yaml and dvc.lock once per stage), keeping every output's modification time."""
+    from dvc.repo import Repo
+
+    stages = _stages()
+    files = _files(p for name in names for p in _stage_outputs(stages[name]))
+    times = {f: f.stat().st_mtime_ns for f in files}
+    with Repo() as repo, repo.lock:
+        todo = [s for s in repo.index.stages if s.cmd and s.name in set(names)]
+        for stage in todo:
+            stage.save()  # hashes deps and outs (DVC's state db skips unchanged files)
+            stage.commit()  # outs into the cache
+        for dvcfile in {id(s.dvcfile): s.dvcfile for s in todo}.values():
+            dvcfile.dump_stages([s for s in todo if s.dvcfile is dvcfile], update_pipeline=False)
+    for f, ns in times.items():  # whatever the cache link type did, keep Snakemake's view
+        if f.exists() and f.stat().st_mtime_ns != ns:
+            os.utime(f, ns=(ns, ns), follow_symlinks=False)
+
+
+def record(executed: set[str], current: set[str]) -> None:
+    """The closing record of a plain ``snakemake`` run: commit to dvc.lock each stage that
+    this run executed a job of (or that DVC has never recorded) and whose outputs this run
+    all either produced or found up to date; nothing else, so a stage that is stale is never
+    stamped as current.
+
+    Args:
+        executed: outputs of the jobs this run executed.
+        current: outputs of every job of this run's DAG that it executed or found up to date.
+    """
+    stages = _stages()
+    locked = yaml.load(LOCK.read_text(), Loader=_Loader) if LOCK.exists() else None
+    locked = (locked or {}).get("stages", {})
+    todo = sorted(
+        name
+        for name, stage in stages.items()
+        if (name not in locked or executed & set(_stage_outputs(stage)))
+        and set(_stage_outputs(stage)) <= current
+    )
+    try:
+        if todo:
+            commit(todo)
+    except Exception as err:  # noqa: BLE001 - DVC's own errors vary; the run itself succeeded
+        _say(f"outputs not recorded in dvc.lock: {str(err).splitlines()[0]}")
+        return
     mark_in_step()
 
 
@@ -143,21 +178,21 @@ def order_mtimes(jobs: list[tuple[list[Path], list[Path]]]) -> int:
 def resync(snakefile: Path = Path("Snakefile")) -> int:
     """Bring Snakemake's records in step with dvc.lock for every stage DVC calls up to date.
     Returns a process exit code."""
-    from grokscope.dag import record_as_finished, stage_name, workflow_dag
+    from grokscope.dag import record_as_finished, workflow_dag
 
     try:
         stale = dvc_stale_stages()
     except RuntimeError as err:
         _say(f"cannot sync Snakemake with DVC: {err}")
         return 1
-    stages = set(yaml.load(Path("dvc.yaml").read_text(), Loader=_Loader)["stages"])
+    owner = owners(_stages())
     with workflow_dag(snakefile) as workflow:
         clean = [
             job
             for level in workflow.dag.toposorted()
             for job in level
             if job.output
-            and stage_name(job.rule.name, job.wildcards_dict) in stages - stale
+            and all(owner.get(str(f)) not in (None, *stale) for f in job.output)
             and all(Path(f).exists() for f in job.output)
         ]
         touched = order_mtimes(
@@ -188,7 +223,7 @@ def resync_if_needed() -> None:
     if "DVC_STAGE" in os.environ:
         MARKER.unlink(missing_ok=True)
         return
-    if not Path(".dvc").is_dir() or not Path("dvc.yaml").exists() or in_step():
+    if not Path(".dvc").is_dir() or not LOCK.exists() or in_step():
         return
     env = {**os.environ, "GROKSCOPE_SYNCING": "1"}
     subprocess.run([sys.executable, "-m", "grokscope", "sync"], env=env, check=False)

@@ -117,8 +117,10 @@ def record_in_dvc():
     repository."""
     if "DVC_STAGE" in os.environ or workflow.touch or not os.path.exists(".dvc"):
         return
-    from grokscope.dag import stage_name
     from grokscope.sync import record
 
-    executed = [stage_name(j.rule.name, j.wildcards_dict) for j in workflow.dag.finished_jobs]
-    record([name for name in executed if not name.startswith("all")])
+    dag = workflow.dag
+    executed = {str(f) for job in dag.finished_jobs for f in job.output}
+    current = {str(f) for job in dag.jobs if not dag.needrun(job) or dag.finished(job)
+               for f in job.output}  # fmt: skip
+    record(executed, current)

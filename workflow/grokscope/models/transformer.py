@@ -184,8 +184,8 @@ class Transformer(HookedModule):
         )  # (batch, head, 3)
         pattern = scores.softmax(dim=-1)
         # Attention output Σ_pos pattern[pos] · OV(token at pos), one (1 × head) @ (head ×
-        # d_model) product per pair and position: 1.4× faster per step than stacking the
-        # three positions' OV rows into one (batch, head, 3, d_model) tensor for an einsum.
+        # d_model) product per pair and position: faster than stacking the three positions'
+        # OV rows into one (batch, head, 3, d_model) tensor for an einsum.
         weights = pattern.transpose(1, 2).contiguous()  # (batch, 3, head)
         from_ab = torch.bmm(weights[:, 0:1], take_rows(ov_a, a)) + torch.bmm(
             weights[:, 1:2], take_rows(ov_b, b)
