@@ -35,17 +35,24 @@ def workflow_dag(snakefile: Path = Path("Snakefile"), forceall: bool = True) -> 
     )
 
     # This process reads the DAG itself: the Snakefile's start-up sync must not run here.
+    previous = os.environ.get("GROKSCOPE_SYNCING")
     os.environ["GROKSCOPE_SYNCING"] = "1"
-    with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
-        workflow_api = api.workflow(
-            resource_settings=ResourceSettings(cores=1), snakefile=snakefile
-        )
-        workflow_api.dag(DAGSettings(forceall=forceall))
-        workflow = workflow_api._workflow
-        workflow._prepare_dag(forceall=forceall, ignore_incomplete=True, lock_warn_only=True)
-        workflow._build_dag()
-        workflow.execution_settings = ExecutionSettings()  # read by Persistence.finished
-        yield workflow
+    try:
+        with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
+            workflow_api = api.workflow(
+                resource_settings=ResourceSettings(cores=1), snakefile=snakefile
+            )
+            workflow_api.dag(DAGSettings(forceall=forceall))
+            workflow = workflow_api._workflow
+            workflow._prepare_dag(forceall=forceall, ignore_incomplete=True, lock_warn_only=True)
+            workflow._build_dag()
+            workflow.execution_settings = ExecutionSettings()  # read by Persistence.finished
+            yield workflow
+    finally:
+        if previous is None:
+            os.environ.pop("GROKSCOPE_SYNCING", None)
+        else:
+            os.environ["GROKSCOPE_SYNCING"] = previous
 
 
 def record_as_finished(workflow: Any, jobs: list[Any]) -> None:
