@@ -144,7 +144,13 @@ def record(executed: set[str], current: set[str]) -> None:
     except Exception as err:  # noqa: BLE001 - DVC's own errors vary; the run itself succeeded
         _say(f"outputs not recorded in dvc.lock: {str(err).splitlines()[0]}")
         return
-    mark_in_step()
+    if all(set(_stage_outputs(stage)) <= current for stage in stages.values()):
+        mark_in_step()
+    else:
+        # A run of some targets: jobs it did not reach may now see inputs that it rewrote
+        # with the same bytes as newer than their outputs, which DVC (by content) does not.
+        # The next start syncs them (resync_if_needed).
+        MARKER.unlink(missing_ok=True)
 
 
 def _mtime_ns(path: Path) -> int:
