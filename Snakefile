@@ -20,6 +20,7 @@ include: "workflow/rules/cyclic.smk"
 include: "workflow/rules/ablations.smk"
 include: "workflow/rules/progress.smk"
 include: "workflow/rules/universality.smk"
+include: "workflow/rules/compare.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
 
@@ -27,7 +28,7 @@ include: "workflow/rules/report.smk"
 def experiment_outputs(exp):
     """Every output of every step of one experiment (all of them, so that a missing sibling
     output of an up-to-date job is rebuilt too)."""
-    steps = pipeline.experiment_steps(exp in IMPORTED, exp in CYCLIC)
+    steps = pipeline.experiment_steps(exp in IMPORTED, exp in CYCLIC, exp in COMPARED)
     return [path for name in steps for path in expand(getattr(rules, name).output, exp=exp)]
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import pandas as pd
 import pytest
 import torch
 
@@ -22,7 +21,7 @@ from grokscope.ablations import (
 from grokscope.data import all_pairs
 from grokscope.groups import make_group
 from grokscope.models import BilinearNet
-from grokscope.progress import gini, phase_boundaries
+from grokscope.progress import gini
 from grokscope.representations import fourier_basis
 
 N, K, SCALE = 23, 4, 300.0
@@ -106,30 +105,3 @@ def test_gini():
     one_hot = torch.zeros(10)
     one_hot[3] = 5.0
     assert gini(one_hot) == pytest.approx(0.9)
-
-
-def test_phase_boundaries_rule():
-    table = pd.DataFrame(
-        {
-            "epoch": [0, 100, 200, 400, 800, 1600],
-            "train_acc": [0.0, 0.5, 1.0, 1.0, 1.0, 1.0],
-            "test_acc": [0.0, 0.0, 0.0, 0.2, 0.7, 1.0],
-            "test_loss": [4.0, 6.0, 8.0, 6.0, 1.0, 0.01],
-            "excluded_loss": [4.0, 1.0, 0.1, 0.5, 3.0, 6.0],
-        }
-    )
-    rule = {
-        "memorised_train_acc": 0.99,
-        "cleanup_test_acc": 0.5,
-        "grokked_test_acc": 0.99,
-        "rise_factor": 2.0,
-    }
-    # One table as both the evaluations (accuracies, test loss) and the checkpoints (excluded).
-    out = phase_boundaries(table, table, rule)
-    assert (out["memorised_epoch"], out["cleanup_start_epoch"], out["grokked_epoch"]) == (
-        200,
-        800,
-        1600,
-    )
-    assert out["excluded_rise_epoch"] == 400 and out["test_fall_epoch"] == 800
-    assert [p["name"] for p in out["phases"]] == ["memorisation", "circuit formation", "clean-up"]

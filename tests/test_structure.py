@@ -26,6 +26,7 @@ def closure(step: str) -> set[str]:
 def test_every_step_module_has_a_rule_and_every_rule_step_a_module():
     in_pipeline = {"dataset", "train", "train_batched", "import_checkpoint", "report"}
     in_pipeline |= set(pipeline.ANALYSIS_STEPS) | set(pipeline.SWEEP_STEPS)
+    in_pipeline |= pipeline.COMPARED_ONLY
     in_pipeline |= {f"figure_{job}" for job in pipeline.FIGURE_JOBS}
     assert set(STEPS) == in_pipeline
     rules = "\n".join(p.read_text() for p in (ROOT / "workflow/rules").glob("*.smk"))

@@ -27,21 +27,20 @@ FIGURE_JOBS = {
     "neurons": "Neurons",
     "logits": "Logits and ablations",
     "cyclic": "Signal-processing view (cyclic group)",
+    "reference": "Beside the reference run",
 }
 # Steps that only apply to cyclic groups (seed 004's views).
 CYCLIC_ONLY = {"cyclic_views", "figure_cyclic"}
+# Steps of an experiment compared with a reference run (`compare_with` in its params).
+COMPARED_ONLY = {"compare", "figure_reference"}
 # Steps of a sweep as a whole (after all of its members' steps).
 SWEEP_STEPS = ["universality", "figure_universality"]
 SWEEP_FIGURE_JOBS = {"universality": "Universality across the sweep"}
 
 
-def experiment_steps(imported: bool, cyclic: bool) -> list[str]:
+def experiment_steps(imported: bool, cyclic: bool, compared: bool = False) -> list[str]:
     """Every step of one experiment, in data-flow order."""
     steps = ["dataset", "import_checkpoint" if imported else "train", *ANALYSIS_STEPS]
-    steps += [f"figure_{job}" for job in FIGURE_JOBS]
-    return [step for step in steps if cyclic or step not in CYCLIC_ONLY]
-
-
-def figure_jobs(cyclic: bool) -> list[str]:
-    """The figure jobs of one experiment, in reading order."""
-    return [job for job in FIGURE_JOBS if cyclic or f"figure_{job}" not in CYCLIC_ONLY]
+    steps += ["compare", *(f"figure_{job}" for job in FIGURE_JOBS)]
+    skip = (set() if cyclic else CYCLIC_ONLY) | (set() if compared else COMPARED_ONLY)
+    return [step for step in steps if step not in skip]

@@ -68,6 +68,22 @@ def _describe(summary: dict[str, Any]) -> str:
     return f"{model['kind']} ({sizes}) on {symbol}, {summary['source']}"
 
 
+def _comparison(table: dict[str, Any]) -> str:
+    """This run beside its reference run, as an HTML table."""
+    esc = html.escape
+    rows = "".join(
+        f'<tr><td>{esc(r["name"])}</td><td class="num">{esc(_fmt(_joined(r["ours"])))}</td>'
+        f'<td class="num">{esc(_fmt(_joined(r["reference"])))}</td></tr>'
+        for r in table["rows"]
+    )
+    head = f"<tr><th></th><th>this run</th><th>{esc(table['reference'])}</th></tr>"
+    return f"<h3>Beside {esc(table['reference'])}</h3><table>{head}{rows}</table>"
+
+
+def _joined(value: Any) -> Any:
+    return ", ".join(map(str, value)) if isinstance(value, list) else value
+
+
 def render(found: dict[str, dict[str, Any]], experiments: dict[str, dict[str, Any]]) -> str:
     """The page's HTML.
 
@@ -97,6 +113,9 @@ def render(found: dict[str, dict[str, Any]], experiments: dict[str, dict[str, An
         reason = _metric(found[exp]["metrics"], lambda m: m["key_irreps"]["reason"])
         if reason:
             parts.append(f"<p>Key irreps: {esc(str(reason))}</p>")
+        comparison = found[exp]["metrics"].get("comparison")
+        if comparison:
+            parts.append(_comparison(comparison))
         figures = found[exp]["figures"]
         order = list(JOB_TITLES)
         for job in sorted(figures, key=lambda j: (order + [j]).index(j)):

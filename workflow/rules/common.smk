@@ -38,6 +38,12 @@ TRAINED = [
 ]
 IMPORTED = [e for e in EXPERIMENTS if "import" in PARAMS["experiments"][e]]
 CYCLIC = [e for e in EXPERIMENTS if PARAMS["experiments"][e]["group"]["name"] == "cyclic"]
+# Experiments shown beside a reference run that the suite also builds (`compare_with`).
+COMPARED = {
+    e: PARAMS["experiments"][e]["compare_with"]
+    for e in EXPERIMENTS
+    if PARAMS["experiments"][e].get("compare_with") in EXPERIMENTS
+}
 
 
 def one_of(names):

@@ -7,7 +7,7 @@ def report_inputs(wildcards=None):
     `metrics:<experiment>:<name>` and `figures:<experiment>:<job>`."""
     inputs = {}
     for exp in EXPERIMENTS:
-        for name in pipeline.experiment_steps(exp in IMPORTED, exp in CYCLIC):
+        for name in pipeline.experiment_steps(exp in IMPORTED, exp in CYCLIC, exp in COMPARED):
             outputs = getattr(rules, name).output
             if name.startswith("figure_"):
                 inputs[f"figures:{exp}:{name.removeprefix('figure_')}"] = outputs.figures.format(exp=exp)

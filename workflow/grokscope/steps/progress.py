@@ -8,14 +8,14 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from grokscope.ablations import product_basis
 from grokscope.checkpoints import list_checkpoints, load_model, read_sidecar
 from grokscope.data import all_pairs
 from grokscope.errors import ArtifactError
 from grokscope.groups import make_group
 from grokscope.io import read_json, read_parquet, write_json, write_parquet, write_text
 from grokscope.metrics import SHARE_PREFIX, read_curves
-from grokscope.progress import measures, phase_boundaries
+from grokscope.phases import phase_boundaries
+from grokscope.progress import measures
 from grokscope.representations import fourier_basis
 from grokscope.steps import Paths
 
@@ -36,17 +36,17 @@ def run(inputs: Paths, outputs: Paths, settings: dict[str, Any]) -> None:
     labels = torch.tensor(dataset["c"].to_numpy(), dtype=torch.int64)
     is_train = torch.tensor((dataset["split"] == "train").to_numpy())
     keys = [fb.irreps[i] for i in read_json(inputs["key_irreps"])["key_irrep_indices"]]
-    directions = product_basis(fb, keys)  # (k, order²)
 
     threshold = analysis["neurons"]["clean_threshold"]
     rows = []
     for path in tqdm(paths, unit="checkpoint", mininterval=2.0):
         model, sidecar = load_model(path)
-        row = measures(model, fb, pairs, labels, is_train, directions, threshold)
+        row = measures(model, fb, pairs, labels, is_train, keys, threshold)
         rows.append({"epoch": sidecar["epoch"], **row})
     table = pd.DataFrame(rows)
     write_parquet(outputs["table"], table)
     scalars = [c for c in table.columns if not c.startswith(SHARE_PREFIX)]
     write_text(outputs["plot"], table[scalars].to_csv(index=False, float_format="%.9g"))
     curves = read_curves(inputs["curves"])
-    write_json(outputs["metrics"], phase_boundaries(curves, table, analysis["phases"]))
+    phases = phase_boundaries(curves, table, group.order, analysis["phases"])
+    write_json(outputs["metrics"], phases)
