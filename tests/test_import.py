@@ -52,6 +52,10 @@ def test_pipeline_on_the_reference_finds_the_papers_key_frequencies(tmp_path):
     (repo / "external").mkdir(exist_ok=True)
     os.symlink(REFERENCE, repo / "external/nanda_mod113_final.pth")
     (repo / "params/suite.yaml").write_text("experiments: [nanda_mod113]\n")
+    # The run beside a reference run: here itself (the mechanics without training another
+    # transformer): the comparison table, the overlay figure and the report's section.
+    exp = repo / "params/experiments/nanda_mod113.yaml"
+    exp.write_text(exp.read_text() + "compare_with: nanda_mod113\n")
     run("grokscope dvc-yaml", repo)
     deps = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"][
         "import_checkpoint-nanda_mod113"
@@ -67,7 +71,16 @@ def test_pipeline_on_the_reference_finds_the_papers_key_frequencies(tmp_path):
 
     # The report shows every figure job of a cyclic transformer for it.
     index = (repo / "results/index.html").read_text()
-    for job in ("training", "fourier", "neurons", "logits", "cyclic", "progress"):
+    # The paper's phases, found in the published run's logged curves.
+    phases = json.loads((results / "analysis/phases.json").read_text())
+    assert abs(phases["memorisation_end"] - 1400) <= 100
+    assert abs(phases["circuit_formation_end"] - 9400) <= 200
+    assert abs(phases["cleanup_end"] - 14000) <= 500
+    comparison = json.loads((results / "analysis/comparison.json").read_text())
+    assert comparison["reference"] == "nanda_mod113" and comparison["only_ours"] == []
+    assert all(row["ours"] == row["reference"] for row in comparison["rows"])
+    assert "Beside nanda_mod113" in (repo / "results/index.html").read_text()
+    for job in ("training", "fourier", "neurons", "logits", "cyclic", "progress", "reference"):
         assert f"nanda_mod113/figures/{job}/" in index, job
         assert any((results / "figures" / job).glob("*.png")), job
     for name in ("neurons", "logits", "ablations"):
