@@ -105,3 +105,30 @@ def test_gini():
     one_hot = torch.zeros(10)
     one_hot[3] = 5.0
     assert gini(one_hot) == pytest.approx(0.9)
+
+
+@pytest.mark.parametrize("kind", ["bilinear", "mlp", "transformer"])
+def test_logits_are_affine_in_the_neurons_as_the_ablations_assume(kind):
+    from grokscope.ablations import neuron_map
+    from grokscope.models import build_model
+
+    spec = {
+        "bilinear": {"kind": "bilinear", "embed_dim": 16},
+        "mlp": {"kind": "mlp", "embed_dim": 8, "hidden_dim": 24},
+        "transformer": {
+            "kind": "transformer",
+            "d_model": 16,
+            "n_heads": 2,
+            "d_head": 8,
+            "d_mlp": 24,
+        },
+    }[kind]
+    group = make_group("cyclic", 11)
+    model = build_model(spec, group.order, 0).eval()
+    pairs = all_pairs(group)[:, :2]
+    neurons, logits_with = neuron_map(model, pairs)
+    other = torch.randn(neurons.shape, generator=torch.Generator().manual_seed(1))
+    # Replacing the activation in a real forward pass gives the affine map's logits.
+    expected = logits_with_neurons(model, pairs, other).double()
+    assert torch.allclose(logits_with(other), expected, atol=1e-4)
+    assert torch.allclose(logits_with(neurons), model(pairs).double(), atol=1e-5)

@@ -100,6 +100,33 @@ def logits_with_neurons(
         return model.run_with_hooks(pairs, [(model.neuron_hook, replace)])
 
 
+def neuron_map(
+    model: HookedModule, pairs: torch.Tensor
+) -> tuple[torch.Tensor, Callable[[torch.Tensor], torch.Tensor]]:
+    """The neuron activation over all pairs, ``(order, order, units)``, and the map from any
+    replacement of it to the logits ``(order², order)`` (float64).
+
+    The logits of every model here are affine in its neuron activation at the answer
+    (:meth:`~grokscope.hooks.HookedModule.neuron_readout`): ``logits(n') = logits(n) +
+    (n' − n) @ readout``. So one forward pass serves every ablation of the neurons, with the
+    same result as running the model with the activation replaced (:func:`logits_with_neurons`,
+    tested) up to float rounding.
+    """
+    logits, cache = model.run_with_cache(pairs, [model.neuron_hook])
+    order = int(round(len(pairs) ** 0.5))
+    neurons = model.at_answer(cache[model.neuron_hook]).reshape(order, order, -1)
+    base, readout = (
+        logits.double(),
+        model.neuron_readout().double(),
+    )  # (order², order), (units, order)
+
+    def logits_with(new: torch.Tensor) -> torch.Tensor:
+        delta = (new.double() - neurons.double()).reshape(len(pairs), -1)  # (order², units)
+        return base + delta @ readout
+
+    return neurons, logits_with
+
+
 def logit_transform(logits: torch.Tensor, transform: Transform) -> torch.Tensor:
     """Apply a transform of functions of (a, b) to logits ``(order², order)`` (units = c)."""
     order = logits.shape[1]
@@ -115,6 +142,9 @@ class AllPairs:
     labels: torch.Tensor  # (order²,)
     is_train: torch.Tensor  # (order²,) bool
 
+    def __post_init__(self) -> None:
+        self.neurons, self._logits_with = neuron_map(self.model, self.pairs)
+
     def row(self, ablation: str, target: str, logits: torch.Tensor) -> dict[str, Any]:
         """One ablation-table row: losses and accuracies of ``logits`` on both splits."""
         return {
@@ -125,7 +155,7 @@ class AllPairs:
 
     def with_neurons(self, neurons: torch.Tensor) -> torch.Tensor:
         """Logits with the neuron activation replaced by ``neurons`` (order, order, units)."""
-        return logits_with_neurons(self.model, self.pairs, neurons)
+        return self._logits_with(neurons)
 
 
 def key_irrep_rows(

@@ -85,7 +85,12 @@ class HookedModule(nn.Module):
         raise NotImplementedError
 
     def neuron_readout(self) -> torch.Tensor:
-        """The linear map from the ``neuron_hook`` units to the logits: ``(units, order)``."""
+        """The linear map from the ``neuron_hook`` units to the logits: ``(units, order)``.
+
+        Every model's logits are affine in those units at the answer: ``logits = units @
+        readout + (terms that do not depend on them)`` (tested for each model), which the
+        ablations rely on.
+        """
         raise NotImplementedError
 
     def fast_forward(self, pairs: torch.Tensor) -> torch.Tensor:

@@ -33,8 +33,7 @@ import torch
 from grokscope.ablations import (
     exclude,
     logit_transform,
-    logits_with_neurons,
-    neuron_values,
+    neuron_map,
     product_basis,
     restrict,
 )
@@ -108,11 +107,11 @@ def measures(
         keys: the key irreps (from the final checkpoint).
         clean_threshold: fraction of variance that makes a neuron clean.
     """
-    neurons = neuron_values(model, pairs)  # (order, order, units)
-    logits = logits_with_neurons(model, pairs, neurons)  # (order², order)
+    neurons, logits_with = neuron_map(model, pairs)  # (order, order, units)
+    logits = logits_with(neurons)  # (order², order)
     directions = product_basis(fb, keys)
-    neuron_restricted = logits_with_neurons(model, pairs, restrict(neurons, directions))
-    neuron_excluded = logits_with_neurons(model, pairs, exclude(neurons, directions))
+    neuron_restricted = logits_with(restrict(neurons, directions))
+    neuron_excluded = logits_with(exclude(neurons, directions))
     per_irrep = embedding_irrep_norms(model, fb).sort_index()
     embeds = [m for name, m in model.embedding_matrices().items() if name.startswith("W_E")]
     w_e = torch.cat(embeds, dim=1)  # (order, width of every input embedding)
@@ -123,7 +122,9 @@ def measures(
         **logit_losses(logits, fb, keys, labels, is_train),
         "neuron_restricted_loss": split_losses(neuron_restricted, labels, is_train)["test_loss"],
         "neuron_excluded_loss": split_losses(neuron_excluded, labels, is_train)["train_loss"],
-        "sum_squared_weights": float(sum(p.double().pow(2).sum() for p in model.parameters())),
+        "sum_squared_weights": float(
+            sum(p.detach().double().pow(2).sum() for p in model.parameters())
+        ),
         "gini_W_E": gini(fourier_component_norms(w_e, fb)),
         "gini_W_L": gini(fourier_component_norms(model.neuron_readout().T, fb)),
         "gini_embedding_irreps": gini(torch.tensor(per_irrep.to_numpy())),

@@ -14,7 +14,6 @@ from grokscope.ablations import (
     frequency_rows,
     headline_losses,
     key_irrep_rows,
-    neuron_values,
     own_block_rows,
 )
 from grokscope.checkpoints import final_checkpoint, load_model
@@ -40,7 +39,7 @@ def run(inputs: Paths, outputs: Paths, settings: dict[str, Any]) -> None:
     )
     keys = [fb.irreps[i] for i in read_json(inputs["key_irreps"])["key_irrep_indices"]]
     clusters = read_parquet(inputs["clusters"], columns=["neuron", "irrep", "irrep_index"])
-    neurons = neuron_values(model, s.pairs)  # (order, order, units)
+    neurons = s.neurons  # (order, order, units)
 
     rows = key_irrep_rows(s, fb, neurons, keys)
     rows += own_block_rows(s, fb, neurons, clusters)
