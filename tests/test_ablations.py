@@ -109,7 +109,7 @@ def test_gini():
 
 @pytest.mark.parametrize("kind", ["bilinear", "mlp", "transformer"])
 def test_logits_are_affine_in_the_neurons_as_the_ablations_assume(kind):
-    from grokscope.ablations import neuron_map
+    from grokscope.ablations import NeuronMap
     from grokscope.models import build_model
 
     spec = {
@@ -126,9 +126,23 @@ def test_logits_are_affine_in_the_neurons_as_the_ablations_assume(kind):
     group = make_group("cyclic", 11)
     model = build_model(spec, group.order, 0).eval()
     pairs = all_pairs(group)[:, :2]
-    neurons, logits_with = neuron_map(model, pairs)
+    neuron_map = NeuronMap.of(model, pairs)
+    neurons = neuron_map.neurons
     other = torch.randn(neurons.shape, generator=torch.Generator().manual_seed(1))
     # Replacing the activation in a real forward pass gives the affine map's logits.
     expected = logits_with_neurons(model, pairs, other).double()
-    assert torch.allclose(logits_with(other), expected, atol=1e-4)
-    assert torch.allclose(logits_with(neurons), model(pairs).double(), atol=1e-5)
+    assert torch.allclose(neuron_map.with_neurons(other), expected, atol=1e-4)
+    assert torch.allclose(neuron_map.with_neurons(neurons), model(pairs).double(), atol=1e-5)
+    # A linear per-unit ablation applied through the readout equals it applied to the neurons.
+    fb = fourier_basis(group)
+    dirs = product_basis(fb, [fb.irreps[2]])
+    for transform in (lambda v: restrict(v, dirs), lambda v: exclude(v, dirs)):
+        direct = logits_with_neurons(model, pairs, transform(neurons)).double()
+        assert torch.allclose(neuron_map.transformed(transform), direct, atol=1e-4)
+    some = torch.tensor([0, 3, 5])
+    partial = neurons.clone()
+    partial[:, :, some] = exclude(neurons[:, :, some], dirs)
+    direct = logits_with_neurons(model, pairs, partial).double()
+    assert torch.allclose(
+        neuron_map.transformed(lambda v: exclude(v, dirs), some), direct, atol=1e-4
+    )

@@ -100,31 +100,46 @@ def logits_with_neurons(
         return model.run_with_hooks(pairs, [(model.neuron_hook, replace)])
 
 
-def neuron_map(
-    model: HookedModule, pairs: torch.Tensor
-) -> tuple[torch.Tensor, Callable[[torch.Tensor], torch.Tensor]]:
-    """The neuron activation over all pairs, ``(order, order, units)``, and the map from any
-    replacement of it to the logits ``(order², order)`` (float64).
+@dataclass
+class NeuronMap:
+    """A model's neuron activation over all pairs and how it reaches the logits.
 
     The logits of every model here are affine in its neuron activation at the answer
-    (:meth:`~grokscope.hooks.HookedModule.neuron_readout`): ``logits(n') = logits(n) +
-    (n' − n) @ readout``. So one forward pass serves every ablation of the neurons, with the
-    same result as running the model with the activation replaced (:func:`logits_with_neurons`,
-    tested) up to float rounding.
+    (:meth:`~grokscope.hooks.HookedModule.neuron_readout`): ``logits = neurons @ readout +
+    (terms that do not depend on them)``. So one forward pass serves every ablation of the
+    neurons, with the result of running the model with the activation replaced
+    (:func:`logits_with_neurons`, tested) up to float rounding. And because every ablation
+    here is linear and acts on each unit's function of ``(a, b)`` alone, it commutes with the
+    readout: :meth:`transformed` applies it to the neurons' contribution to the logits,
+    ``order`` columns instead of ``units``.
     """
-    logits, cache = model.run_with_cache(pairs, [model.neuron_hook])
-    order = int(round(len(pairs) ** 0.5))
-    neurons = model.at_answer(cache[model.neuron_hook]).reshape(order, order, -1)
-    base, readout = (
-        logits.double(),
-        model.neuron_readout().double(),
-    )  # (order², order), (units, order)
 
-    def logits_with(new: torch.Tensor) -> torch.Tensor:
-        delta = (new.double() - neurons.double()).reshape(len(pairs), -1)  # (order², units)
-        return base + delta @ readout
+    neurons: torch.Tensor  # (order, order, units)
+    logits: torch.Tensor  # (order², order) float64
+    readout: torch.Tensor  # (units, order) float64
 
-    return neurons, logits_with
+    @classmethod
+    def of(cls, model: HookedModule, pairs: torch.Tensor) -> NeuronMap:
+        logits, cache = model.run_with_cache(pairs, [model.neuron_hook])
+        order = int(round(len(pairs) ** 0.5))
+        neurons = model.at_answer(cache[model.neuron_hook]).reshape(order, order, -1)
+        return cls(neurons, logits.double(), model.neuron_readout().double())
+
+    def with_neurons(self, new: torch.Tensor) -> torch.Tensor:
+        """Logits ``(order², order)`` with the activation replaced by ``new`` (its shape)."""
+        delta = (new.double() - self.neurons.double()).reshape(len(self.logits), -1)
+        return self.logits + delta @ self.readout
+
+    def transformed(self, transform: Transform, units: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits with ``transform`` (linear, per unit, e.g. :func:`restrict`) applied to the
+        neurons (only to ``units``, an index tensor, when given)."""
+        neurons, readout = self.neurons.double(), self.readout
+        if units is not None:
+            neurons, readout = neurons[:, :, units], readout[units]
+        order = neurons.shape[0]
+        part = (neurons.reshape(order * order, -1) @ readout).reshape(order, order, -1)
+        change = transform(part) - part  # (order, order, classes)
+        return self.logits + change.reshape(len(self.logits), -1)
 
 
 def logit_transform(logits: torch.Tensor, transform: Transform) -> torch.Tensor:
@@ -143,7 +158,8 @@ class AllPairs:
     is_train: torch.Tensor  # (order²,) bool
 
     def __post_init__(self) -> None:
-        self.neurons, self._logits_with = neuron_map(self.model, self.pairs)
+        self.map = NeuronMap.of(self.model, self.pairs)
+        self.neurons = self.map.neurons
 
     def row(self, ablation: str, target: str, logits: torch.Tensor) -> dict[str, Any]:
         """One ablation-table row: losses and accuracies of ``logits`` on both splits."""
@@ -155,7 +171,7 @@ class AllPairs:
 
     def with_neurons(self, neurons: torch.Tensor) -> torch.Tensor:
         """Logits with the neuron activation replaced by ``neurons`` (order, order, units)."""
-        return self._logits_with(neurons)
+        return self.map.with_neurons(neurons)
 
 
 def key_irrep_rows(

@@ -31,9 +31,9 @@ import pandas as pd
 import torch
 
 from grokscope.ablations import (
+    NeuronMap,
     exclude,
     logit_transform,
-    neuron_map,
     product_basis,
     restrict,
 )
@@ -107,11 +107,14 @@ def measures(
         keys: the key irreps (from the final checkpoint).
         clean_threshold: fraction of variance that makes a neuron clean.
     """
-    neurons, logits_with = neuron_map(model, pairs)  # (order, order, units)
-    logits = logits_with(neurons)  # (order², order)
+    neuron_map = NeuronMap.of(model, pairs)
+    neurons, logits = (
+        neuron_map.neurons,
+        neuron_map.logits,
+    )  # (order, order, units), (order², order)
     directions = product_basis(fb, keys)
-    neuron_restricted = logits_with(restrict(neurons, directions))
-    neuron_excluded = logits_with(exclude(neurons, directions))
+    neuron_restricted = neuron_map.transformed(lambda v: restrict(v, directions))
+    neuron_excluded = neuron_map.transformed(lambda v: exclude(v, directions))
     per_irrep = embedding_irrep_norms(model, fb).sort_index()
     embeds = [m for name, m in model.embedding_matrices().items() if name.startswith("W_E")]
     w_e = torch.cat(embeds, dim=1)  # (order, width of every input embedding)
