@@ -20,9 +20,9 @@ import torch
 
 from grokscope.batched import train_batched
 from grokscope.checkpoints import list_checkpoints, load_checkpoint
+from grokscope.curves import METRIC_COLUMNS
 from grokscope.data import make_dataset
 from grokscope.groups import make_group
-from grokscope.metrics import METRIC_COLUMNS
 from grokscope.train import TrainPaths, train
 
 torch.set_num_threads(1)

@@ -24,10 +24,10 @@ from grokscope.checkpoints import (
     load_tensors,
     save_checkpoint,
 )
+from grokscope.curves import METRIC_COLUMNS
 from grokscope.data import make_dataset
 from grokscope.groups import make_group
 from grokscope.io import ArtifactError, write_parquet
-from grokscope.metrics import METRIC_COLUMNS
 from grokscope.models import build_model
 from grokscope.train import (
     TrainPaths,

@@ -29,9 +29,10 @@ from torch import nn
 from torch.func import functional_call, stack_module_state
 
 from grokscope.checkpoints import checkpoint_epochs, save_checkpoint
+from grokscope.curves import METRIC_COLUMNS
 from grokscope.groups import group_order
 from grokscope.hooks import HookedModule
-from grokscope.metrics import METRIC_COLUMNS, loss_and_accuracy
+from grokscope.metrics import loss_and_accuracy
 from grokscope.models import build_model
 from grokscope.train import (
     TrainPaths,

@@ -59,9 +59,10 @@ def _named_path(item: str) -> tuple[str, Path]:
 def run_step(args: argparse.Namespace) -> None:
     from grokscope.process import keep_freed_memory, set_threads
 
-    set_threads(args.threads)
     keep_freed_memory()  # see its docstring: page faults on every training step otherwise
     step = importlib.import_module(f"grokscope.steps.{args.command}")
+    if "torch" in sys.modules:  # steps that never compute with torch do not pay its import
+        set_threads(args.threads)
     step.run(dict(args.inputs), dict(args.outputs), args.settings)
 
 

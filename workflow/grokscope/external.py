@@ -28,8 +28,8 @@ from typing import Any
 import pandas as pd
 import torch
 
+from grokscope.curves import METRIC_COLUMNS
 from grokscope.errors import ArtifactError
-from grokscope.metrics import METRIC_COLUMNS
 
 # format → the model kind its checkpoints hold.
 FORMATS = {"published_mod113": "transformer"}

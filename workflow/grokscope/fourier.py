@@ -163,8 +163,3 @@ def fourier_2d_table(coefficients: torch.Tensor, fb: FourierBasis, name: str) ->
             name: coefficients.reshape(-1).double().numpy(),
         }
     )
-
-
-def irrep_order(irreps: pd.DataFrame) -> list[str]:
-    """Irrep labels in basis order, from an :func:`irrep_norms` table."""
-    return irreps.drop_duplicates("irrep").sort_values("irrep_index")["irrep"].tolist()

@@ -1,26 +1,9 @@
-"""Losses, accuracies and the epochs at which a run memorised and grokked: one definition each,
-used by training, the progress measures, imports and the report.
-
-A run has *memorised* at the first evaluated epoch whose train accuracy is at least
-:data:`GROKKED_ACC`, and *grokked* at the first whose test accuracy is. An epoch only counts
-when every earlier evaluation was measured too (an imported run whose early accuracies were
-never logged has no known grokking epoch).
-"""
+"""Losses and accuracies of logits against labels, in float64."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
-
-import pandas as pd
 import torch
 import torch.nn.functional as F
-
-from grokscope.errors import ArtifactError
-
-GROKKED_ACC = 0.99
-METRIC_COLUMNS = ["epoch", "train_loss", "train_acc", "test_loss", "test_acc"]
-SHARE_PREFIX = "share "  # progress-table columns: each irrep's share of the embedding norm
 
 
 def loss_and_accuracy(logits: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
@@ -43,39 +26,3 @@ def split_losses(
     for split, mask in (("train", is_train), ("test", ~is_train)):
         out[f"{split}_loss"], out[f"{split}_acc"] = loss_and_accuracy(logits[mask], labels[mask])
     return out
-
-
-def first_epoch(epochs: Sequence[int], values: Sequence[float], threshold: float) -> int | None:
-    """The first epoch whose value is at least ``threshold``, if every earlier value is known
-    (not NaN); ``None`` otherwise. ``epochs`` ascending."""
-    for epoch, value in zip(epochs, values, strict=True):
-        if value != value:  # NaN: not measured, so nothing later can be "the first"
-            return None
-        if value >= threshold:
-            return int(epoch)
-    return None
-
-
-def summarize(table: pd.DataFrame) -> dict[str, float | int | None]:
-    """Final metrics of a run from its metrics table (:data:`METRIC_COLUMNS`, one row per
-    evaluation): the last row, ``memorised_epoch`` and ``grokked_epoch``."""
-    table = table.sort_values("epoch")
-    last = table.iloc[-1]
-    epochs = table["epoch"].tolist()
-    return {
-        **{k: (int(last[k]) if k == "epoch" else float(last[k])) for k in METRIC_COLUMNS},
-        "memorised_epoch": first_epoch(epochs, table["train_acc"].tolist(), GROKKED_ACC),
-        "grokked_epoch": first_epoch(epochs, table["test_acc"].tolist(), GROKKED_ACC),
-    }
-
-
-def read_curves(path: str | Path) -> pd.DataFrame:
-    """A run's metrics table (``train/metrics.csv``: :data:`METRIC_COLUMNS`)."""
-    try:
-        df = pd.read_csv(path)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise ArtifactError(f"{path}: not a readable metrics table ({err})") from None
-    missing = set(METRIC_COLUMNS) - set(df.columns)
-    if missing:
-        raise ArtifactError(f"{path}: metrics table lacks columns {sorted(missing)}")
-    return df

@@ -37,9 +37,10 @@ from grokscope.ablations import (
     product_basis,
     restrict,
 )
+from grokscope.curves import SHARE_PREFIX
 from grokscope.fourier import basis_norms, irrep_norms
 from grokscope.hooks import HookedModule
-from grokscope.metrics import SHARE_PREFIX, loss_and_accuracy, split_losses
+from grokscope.metrics import loss_and_accuracy, split_losses
 from grokscope.neurons import cluster_neurons, irrep_fractions
 from grokscope.representations import FourierBasis, Irrep
 

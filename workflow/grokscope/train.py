@@ -22,10 +22,11 @@ import torch
 from tqdm import tqdm
 
 from grokscope.checkpoints import checkpoint_epochs, load_tensors, save_checkpoint, save_tensors
+from grokscope.curves import METRIC_COLUMNS, summarize
 from grokscope.groups import group_order
 from grokscope.hooks import HookedModule
 from grokscope.io import write_json, write_text
-from grokscope.metrics import METRIC_COLUMNS, loss_and_accuracy, summarize
+from grokscope.metrics import loss_and_accuracy
 from grokscope.models import build_model
 
 

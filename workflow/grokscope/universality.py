@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from grokscope.metrics import SHARE_PREFIX
+from grokscope.curves import SHARE_PREFIX
 
 
 def learned_epochs(progress: pd.DataFrame, irreps: list[str]) -> dict[str, int | None]:

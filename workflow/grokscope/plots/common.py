@@ -197,3 +197,9 @@ def mark_phases(fig: go.Figure, phases: Sequence[Mapping[str, Any]], style: Styl
             name=f"phase: {phase['name']}",
         )
     return fig
+
+
+def irrep_order(irreps: Any) -> list[str]:
+    """Irrep labels in basis order, from an ``irrep_norms.parquet`` table (categories of the
+    irrep axes)."""
+    return irreps.drop_duplicates("irrep").sort_values("irrep_index")["irrep"].tolist()

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import grokscope.plots.logits as plots
-from grokscope.fourier import irrep_order
 from grokscope.io import read_json, read_parquet
+from grokscope.plots.common import irrep_order
 from grokscope.plots.render import write_figures
 from grokscope.steps import Paths
 

@@ -9,11 +9,11 @@ import torch
 
 import grokscope.plots.neurons as plots
 from grokscope.activations import ActivationCache
-from grokscope.fourier import centred, irrep_order
+from grokscope.fourier import centred
 from grokscope.groups import make_group
 from grokscope.io import read_json, read_parquet
 from grokscope.neurons import select_neurons
-from grokscope.plots.common import evenly_spaced
+from grokscope.plots.common import evenly_spaced, irrep_order
 from grokscope.plots.render import write_figures
 from grokscope.representations import fourier_basis, project_2d
 from grokscope.steps import Paths

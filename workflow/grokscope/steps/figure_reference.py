@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import grokscope.plots.reference as plots
+from grokscope.curves import read_curves
 from grokscope.io import read_json
-from grokscope.metrics import read_curves
 from grokscope.plots.render import write_figures
 from grokscope.steps import Paths
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import grokscope.plots.training as plots
-from grokscope.metrics import read_curves
+from grokscope.curves import read_curves
 from grokscope.plots.render import write_figures
 from grokscope.steps import Paths
 

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from grokscope.checkpoints import save_checkpoint
+from grokscope.curves import summarize
 from grokscope.errors import ArtifactError
 from grokscope.external import (
     check_published_mod113,
@@ -15,7 +16,6 @@ from grokscope.external import (
     logged_curves,
 )
 from grokscope.io import atomic_directory, read_parquet, write_json, write_text
-from grokscope.metrics import summarize
 from grokscope.models import build_model
 from grokscope.steps import Paths
 from grokscope.train import evaluate, split_tensors

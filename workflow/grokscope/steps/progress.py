@@ -9,11 +9,11 @@ import torch
 from tqdm import tqdm
 
 from grokscope.checkpoints import list_checkpoints, load_model, read_sidecar
+from grokscope.curves import SHARE_PREFIX, read_curves
 from grokscope.data import all_pairs
 from grokscope.errors import ArtifactError
 from grokscope.groups import make_group
 from grokscope.io import read_json, read_parquet, write_json, write_parquet, write_text
-from grokscope.metrics import SHARE_PREFIX, read_curves
 from grokscope.phases import phase_boundaries
 from grokscope.progress import measures
 from grokscope.representations import fourier_basis
