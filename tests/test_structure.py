@@ -24,8 +24,9 @@ def closure(step: str) -> set[str]:
 
 
 def test_every_step_module_has_a_rule_and_every_rule_step_a_module():
-    in_pipeline = {"dataset", "train", "train_batched", "import_checkpoint", "report"}
+    in_pipeline = {"dataset", "train", "train_batched", "import_checkpoint"}
     in_pipeline |= set(pipeline.ANALYSIS_STEPS) | set(pipeline.SWEEP_STEPS)
+    in_pipeline |= set(pipeline.SUITE_STEPS)
     in_pipeline |= {f"figure_{job}" for job in pipeline.FIGURE_JOBS}
     assert set(STEPS) == in_pipeline
     rules = "\n".join(p.read_text() for p in (ROOT / "workflow/rules").glob("*.smk"))
@@ -55,6 +56,12 @@ def test_figure_steps_depend_on_no_training_code_and_only_their_own_plots():
         plots = {f for f in code if f.startswith("plots/")}
         shared = {"plots/__init__.py", "plots/common.py", "plots/heatmaps.py", "plots/render.py"}
         assert plots - shared == {f"plots/{job}.py"}, (step, plots)
+
+
+def test_the_shared_plotly_js_depends_on_no_figure_analysis_or_training_code():
+    # A figure module edit re-renders figures, never the one plotly.js they all load.
+    code = closure("assets")
+    assert not code & (TRAINING | ANALYSES | FIGURES | {"activations.py"}), code
 
 
 def test_analysis_steps_depend_on_no_figure_or_training_loop_code():

@@ -33,6 +33,9 @@ CYCLIC_ONLY = {"cyclic_views", "figure_cyclic"}
 # Steps of a sweep as a whole (after all of its members' steps).
 SWEEP_STEPS = ["universality", "figure_universality"]
 SWEEP_FIGURE_JOBS = {"universality": "Universality across the sweep"}
+# Steps of the suite as a whole, run once: the plotly.js every figure page loads (an input of
+# every figure job) and the report page (after everything).
+SUITE_STEPS = ["assets", "report"]
 
 
 def experiment_steps(imported: bool, cyclic: bool) -> list[str]:

@@ -37,7 +37,7 @@ def figures(inputs: Paths, style: Style) -> Figures:
 
 
 def run(inputs: Paths, outputs: Paths, settings: dict[str, Any]) -> None:
-    """inputs: those of :func:`figures`; outputs: ``figures`` (the directory); settings:
-    ``figures`` (the style)."""
+    """inputs: those of :func:`figures` and ``plotly`` (the shared plotly.js); outputs:
+    ``figures`` (the directory); settings: ``figures`` (the style)."""
     style = settings["figures"]
-    write_figures(figures(inputs, style), outputs["figures"], style)
+    write_figures(figures(inputs, style), outputs["figures"], style, inputs["plotly"])
