@@ -3,6 +3,9 @@ rule keeps the contract `grokscope dvc-yaml` reads, and modules stay small."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -73,6 +76,22 @@ def test_analysis_steps_depend_on_no_figure_or_training_loop_code():
 def test_no_step_depends_on_the_project_commands():
     for step in STEPS:
         assert not closure(step) & {"params.py", "budgets.py", "dvcgen.py", "sync.py"}, step
+
+
+def test_no_step_depends_on_the_notebook_api():
+    for step in STEPS:
+        assert not closure(step) & {"explore.py", "layout.py"}, step
+
+
+def test_import_grokscope_is_light_and_open_run_is_there_when_asked():
+    heavy = sorted({"torch", "pandas", "pyarrow", "plotly", "grokscope.explore"})
+    code = (
+        f"import sys, grokscope; loaded = [m for m in {heavy} if m in sys.modules];"
+        "grokscope.open_run; print(loaded, 'grokscope.explore' in sys.modules)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "workflow")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == "[] True", out.stderr
 
 
 def test_code_hash_follows_the_closure(tmp_path, monkeypatch):

@@ -30,6 +30,16 @@ def _schema(kind: str) -> dict[str, Any]:
     return yaml.safe_load(text)
 
 
+def default_figure_style() -> dict[str, Any]:
+    """The figure style made of the schema's defaults (for a run with no params/ beside it)."""
+    return {key: spec["default"] for key, spec in _schema("figures")["properties"].items()}
+
+
+def load_figure_style(path: str | Path) -> dict[str, Any]:
+    """``params/figures.yaml`` (or another file of that kind), validated."""
+    return validate(read_yaml(path), "figures", path)
+
+
 def read_yaml(path: str | Path) -> Any:
     """Parse a YAML file; a missing file or a syntax error is a one-line ParamsError."""
     try:
