@@ -90,7 +90,7 @@ def resid_figure(inputs: Paths, cache: ActivationCache, style: dict[str, Any]) -
         values = table[dims].to_numpy(dtype=np.float32).reshape(n, n, len(dims))
         what, unit = "Residual stream at '='", "dim"
     else:
-        values = by_c_and_a(torch.from_numpy(cache.read("neurons"))).numpy()
+        values = by_c_and_a(torch.tensor(cache.read("neurons"))).numpy()
         dims = [str(i) for i in range(values.shape[-1])]
         what, unit = "Hidden neurons (no residual stream)", "neuron"
     top = largest_variance(values, style["resid_dims"])

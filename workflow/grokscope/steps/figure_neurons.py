@@ -32,7 +32,7 @@ def figures(inputs: Paths, style: Style) -> Figures:
     hidden = cache.read("neurons", units=chosen)  # (order, order, chosen)
     info = clusters.set_index("neuron")
     titles = [f"neuron {n}: {info.at[n, 'irrep']} ({info.at[n, 'fraction']:.0%})" for n in chosen]
-    coefficients = project_2d(centred(torch.from_numpy(hidden).double()), fb).numpy()
+    coefficients = project_2d(centred(torch.tensor(hidden, dtype=torch.float64)), fb).numpy()
     outputs_c = evenly_spaced(fb.group.order, style["outputs"])
     logits = cache.read("logits", units=outputs_c)  # (order, order, len(outputs_c))
     order = irrep_order(read_parquet(inputs["irrep_norms"]))
