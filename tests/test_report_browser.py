@@ -156,6 +156,8 @@ def errors(events: list[dict[str, Any]], session: str) -> list[str]:
         elif method == "Runtime.exceptionThrown":
             found.append(f"exception: {params['exceptionDetails'].get('text')}")
         elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
+            if params["entry"].get("url", "").endswith("/favicon.ico"):
+                continue  # the browser's own request to a web server, not the page's
             found.append(f"log: {params['entry'].get('text')} {params['entry'].get('url', '')}")
         elif method == "Network.loadingFailed":
             found.append(f"network: {params.get('errorText')} ({params.get('requestId')})")
