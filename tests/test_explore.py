@@ -67,6 +67,15 @@ def test_a_run_without_its_training_outputs_names_the_missing_one(tmp_path: Path
     assert "train/checkpoints/*.safetensors is missing" in message
 
 
+def test_a_sweeps_directory_says_to_open_one_of_its_members(tmp_path: Path):
+    for name in ["sweep_s4", *(f"sweep_s4-seed{i}" for i in range(8))]:
+        (tmp_path / "results" / name).mkdir(parents=True)
+    (tmp_path / "results/sweep_s4/universality.json").write_text("{}")
+    members = r"\(sweep_s4-seed0, sweep_s4-seed1, sweep_s4-seed2, …\)"
+    with pytest.raises(ArtifactError, match=rf"sweep_s4: a sweep's directory .* {members}"):
+        grokscope.open_run("sweep_s4", root=tmp_path)
+
+
 def test_the_default_figure_style_is_a_complete_valid_style():
     style = default_figure_style()
     assert validate(style, "figures", "schema defaults") == style

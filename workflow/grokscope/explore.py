@@ -74,6 +74,13 @@ class Run:
 
     def __init__(self, path: Path, style: dict[str, Any]) -> None:
         self.path, self.name, self.style = path, path.name, style
+        if (path / "universality.json").exists():
+            members = sorted(p.name for p in path.parent.glob(f"{self.name}-*") if p.is_dir())
+            shown = ", ".join(members[:3]) + (", …" if len(members) > 3 else "")
+            raise ArtifactError(
+                f"{path}: a sweep's directory (its universality tables); open one of its "
+                f"members ({shown or f'{self.name}-<key><value>'})"
+            )
         missing = [rel for rel in TRAIN_OUTPUTS if not (path / rel).exists()]
         if not missing and not list_checkpoints(path / TRAIN_OUTPUTS[0]):
             missing = [f"{TRAIN_OUTPUTS[0]}/*.safetensors"]
