@@ -20,6 +20,7 @@ include: "workflow/rules/cyclic.smk"
 include: "workflow/rules/ablations.smk"
 include: "workflow/rules/progress.smk"
 include: "workflow/rules/universality.smk"
+include: "workflow/rules/assets.smk"
 include: "workflow/rules/compare.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
@@ -37,7 +38,7 @@ rule all:
     input:
         [path for exp in EXPERIMENTS for path in experiment_outputs(exp)],
         [path for name in pipeline.SWEEP_STEPS for path in expand(getattr(rules, name).output, sweep=list(SWEEPS))],
-        rules.report.output,
+        [getattr(rules, name).output for name in pipeline.SUITE_STEPS],
 
 
 onsuccess:

@@ -3,11 +3,12 @@
 One temporary git repo (a copy of this working tree) builds the tiny cyclic experiment and a
 tiny non-cyclic one (dihedral D_6, a few hundred epochs: it need not grok) with
 ``snakemake --cores 2``; add e.g. ``"tiny_s3": ("symmetric", 3)`` to ``NON_CYCLIC`` to cover
-another group (each costs about a minute). The tests check every figure of every job (real PNGs of
-the configured size, HTML with its plot and the offline plotly.js), that non-cyclic groups get
-every figure but the cyclic ones, that ``snakemake --report`` collects the PNGs, and that a
-figure setting changed in ``params/`` makes ``dvc repro`` re-render figures (and the report)
-only. The built repo is shared with tests/test_report_browser.py.
+another group (each costs about a minute). The tests check every figure of every job (real
+PNGs of the configured size, HTML with its plot), that every page loads the suite's one
+offline plotly.js (one DVC output) by a relative path, that non-cyclic groups get every
+figure but the cyclic ones, that ``snakemake --report`` collects the PNGs, and that a figure
+setting changed in ``params/`` makes ``dvc repro`` re-render figures (and the report) only.
+The built repo is shared with tests/test_report_browser.py.
 """
 
 from __future__ import annotations
@@ -148,18 +149,37 @@ def test_every_figure_is_a_real_png_and_an_offline_html_page(repo: Path, exp: st
     size = (round(s["width"] * s["scale"]), round(s["height"] * s["scale"]))
     jobs = {job: names for job, names in FIGURES.items() if job != "cyclic" or exp == TINY}
     base = repo / "results" / exp / "figures"
+    shared = repo / "results/assets/plotly.min.js"
     assert {p.name for p in base.iterdir() if p.is_dir()} == set(jobs)
     for job, names in jobs.items():
         directory = base / job
         assert {p.stem for p in directory.glob("*.png")} == names, job
         assert {p.stem for p in directory.glob("*.html")} == names, job
-        assert (directory / "plotly.min.js").stat().st_size > 1_000_000
+        assert not list(directory.glob("*.js")), job  # no copy of plotly.js per directory
         for name in names:
             assert png_size(directory / f"{name}.png") == size, f"{job}/{name}"
             page = (directory / f"{name}.html").read_text()
             assert f'id="{name}"' in page and "Plotly.newPlot" in page, name
-            assert re.search(r'<script[^>]+src="plotly.min.js"', page), name
-            assert not re.search(r'<script[^>]+src="https?:', page), name
+            # One script from a file: the shared plotly.js, by a path relative to the page.
+            sources = re.findall(r'<script[^>]+src="([^"]*)"', page)
+            assert sources == ["../../../assets/plotly.min.js"], (name, sources)
+            assert (directory / sources[0]).resolve() == shared.resolve(), name
+
+
+@slow
+def test_one_shared_offline_copy_of_plotly_js_for_every_figure(repo: Path):
+    from plotly.offline import get_plotlyjs
+
+    scripts = sorted(p.relative_to(repo) for p in (repo / "results").rglob("*.js"))
+    assert scripts == [Path("results/assets/plotly.min.js")]
+    # The whole bundle of the installed plotly (no CDN loader), as plotly itself embeds it.
+    assert (repo / scripts[0]).read_text(encoding="utf-8") == get_plotlyjs()
+    stages = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]
+    owners = [n for n, s in stages.items() if "results/assets/plotly.min.js" in s.get("outs", [])]
+    assert owners == ["assets"]
+    for name, stage in stages.items():
+        if name.startswith("figure_"):
+            assert "results/assets/plotly.min.js" in stage["deps"], name
 
 
 @slow

@@ -5,8 +5,11 @@ The browser is Debian's ``chromium`` (never downloaded), started headless with a
 profile and driven over the DevTools protocol on a pipe (``--remote-debugging-pipe``:
 commands on fd 3, replies on fd 4, JSON messages ended by NUL), with the standard library
 only. Errors are everything the page reports: ``console.error``/``assert`` calls, uncaught
-exceptions, error log entries (which include failed resource loads) and failed network
-requests. The results come from the repo built by tests/test_figures.py.
+exceptions, error log entries (which include failed resource loads, a 404 from a server
+too) and failed network requests. The results come from
+the repo built by tests/test_figures.py, copied on their own to another directory: every
+page is checked opened from files and served by a static web server (Python's http.server
+on 127.0.0.1), so only relative links inside ``results/`` work.
 """
 
 from __future__ import annotations
@@ -17,10 +20,13 @@ import os
 import select
 import shutil
 import subprocess
+import threading
 import time
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import quote, unquote, urlparse
 
 import pytest
 from test_figures import EXPERIMENTS, build_repo
@@ -150,6 +156,8 @@ def errors(events: list[dict[str, Any]], session: str) -> list[str]:
         elif method == "Runtime.exceptionThrown":
             found.append(f"exception: {params['exceptionDetails'].get('text')}")
         elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
+            if params["entry"].get("url", "").endswith("/favicon.ico"):
+                continue  # the browser's own request to a web server, not the page's
             found.append(f"log: {params['entry'].get('text')} {params['entry'].get('url', '')}")
         elif method == "Network.loadingFailed":
             found.append(f"network: {params.get('errorText')} ({params.get('requestId')})")
@@ -157,7 +165,7 @@ def errors(events: list[dict[str, Any]], session: str) -> list[str]:
 
 
 class Page:
-    """One tab: navigate to file URLs and evaluate checks, collecting its errors."""
+    """One tab: navigate to URLs and evaluate checks, collecting its errors."""
 
     def __init__(self, browser: DevTools):
         self.browser = browser
@@ -168,10 +176,10 @@ class Page:
         for domain in ("Page", "Runtime", "Log", "Network"):
             browser.send(f"{domain}.enable", session=self.session)
 
-    def open(self, path: Path, check: str) -> tuple[Any, list[str]]:
-        """Load ``path``, run the ``check`` expression (awaited); ``(its value, errors)``."""
+    def open(self, url: str, check: str) -> tuple[Any, list[str]]:
+        """Load ``url``, run the ``check`` expression (awaited); ``(its value, errors)``."""
         self.browser.events.clear()
-        self.browser.send("Page.navigate", {"url": path.resolve().as_uri()}, self.session)
+        self.browser.send("Page.navigate", {"url": url}, self.session)
         self.browser.wait_for("Page.loadEventFired", self.session)
         result = self.browser.send(
             "Runtime.evaluate",
@@ -192,19 +200,55 @@ def page(tmp_path_factory):
         browser.close()
 
 
+class Site:
+    """A copy of ``results/`` away from the repository, opened as files or served over HTTP
+    by a static web server on 127.0.0.1: what works there needs only relative links."""
+
+    def __init__(self, root: Path, base: str):
+        self.root, self.base = root, base  # base: the URL of root, ending in "/"
+
+    def url(self, path: Path) -> str:
+        return self.base + quote(path.relative_to(self.root).as_posix())
+
+    def path(self, url: str) -> Path:
+        """The file in the copy that ``url`` names (fragment dropped); fails for any URL
+        outside the copy."""
+        assert url.startswith(self.base), f"link outside the copied results/: {url}"
+        return self.root / unquote(urlparse(url).path.removeprefix(urlparse(self.base).path))
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # no request log on stderr
+        pass
+
+
 @pytest.fixture(scope="module")
-def index(tmp_path_factory) -> Path:
-    return build_repo(tmp_path_factory) / "results/index.html"
+def copied(tmp_path_factory) -> Path:
+    """``results/`` of the built repo, copied to another directory on its own."""
+    return shutil.copytree(
+        build_repo(tmp_path_factory) / "results", tmp_path_factory.mktemp("copy") / "results"
+    )
 
 
-def local_path(url: str) -> Path:
-    parsed = urlparse(url)
-    assert parsed.scheme == "file", f"non-local link {url}"
-    return Path(unquote(parsed.path))
+@pytest.fixture(scope="module", params=["files", "http"])
+def site(request, copied: Path):
+    if request.param == "files":
+        yield Site(copied, copied.as_uri() + "/")
+        return
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=copied))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Site(copied, f"http://127.0.0.1:{server.server_address[1]}/")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
 
 
-def test_index_loads_without_errors_and_every_image_and_link_resolves(page: Page, index: Path):
-    found, errs = page.open(index, INDEX_CHECK)
+def test_index_loads_without_errors_and_every_image_and_link_resolves(page: Page, site: Site):
+    index = site.root / "index.html"
+    found, errs = page.open(site.url(index), INDEX_CHECK)
     assert not errs, errs
     assert found["images"], "no thumbnails"
     broken = [i["src"] for i in found["images"] if i["width"] <= 0]
@@ -213,21 +257,34 @@ def test_index_loads_without_errors_and_every_image_and_link_resolves(page: Page
         assert exp in found["anchors"]
     figure_pages = set()
     for link in found["links"]:
-        path, fragment = local_path(link), urlparse(link).fragment
+        path, fragment = site.path(link), urlparse(link).fragment
         assert path.exists(), link
         if fragment:
-            assert path == index.resolve() and unquote(fragment) in found["anchors"], link
+            assert path == index and unquote(fragment) in found["anchors"], link
         else:
             figure_pages.add(path)
-    images = {local_path(i["src"]).with_suffix(".html") for i in found["images"]}
+    images = {site.path(i["src"]).with_suffix(".html") for i in found["images"]}
     assert figure_pages == images  # every thumbnail links to its interactive page
 
 
-def test_every_linked_figure_page_draws_its_plot_without_errors(page: Page, index: Path):
-    found, _ = page.open(index, INDEX_CHECK)
-    pages = sorted({local_path(link) for link in found["links"] if not urlparse(link).fragment})
+def test_every_linked_figure_page_draws_its_plot_without_errors(page: Page, site: Site):
+    found, _ = page.open(site.url(site.root / "index.html"), INDEX_CHECK)
+    pages = sorted({site.path(link) for link in found["links"] if not urlparse(link).fragment})
     assert pages
     for path in pages:
-        drawn, errs = page.open(path, PLOT_CHECK)
+        drawn, errs = page.open(site.url(path), PLOT_CHECK)
         assert not errs, (path, errs)
         assert drawn == path.stem, f"{path}: plot not drawn"
+
+
+def test_a_page_whose_plotly_js_is_missing_is_caught(page: Page, site: Site):
+    # The checks above can fail: a figure page moved one level deeper loads no plotly.js.
+    source = next(site.root.glob("*/figures/training/loss.html"))
+    moved = site.root / "moved/a/b/c/loss.html"
+    moved.parent.mkdir(parents=True)
+    try:
+        shutil.copy(source, moved)
+        drawn, errs = page.open(site.url(moved), PLOT_CHECK)
+    finally:
+        shutil.rmtree(site.root / "moved")
+    assert drawn is None and errs

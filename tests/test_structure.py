@@ -3,6 +3,9 @@ rule keeps the contract `grokscope dvc-yaml` reads, and modules stay small."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,9 +27,10 @@ def closure(step: str) -> set[str]:
 
 
 def test_every_step_module_has_a_rule_and_every_rule_step_a_module():
-    in_pipeline = {"dataset", "train", "train_batched", "import_checkpoint", "report"}
+    in_pipeline = {"dataset", "train", "train_batched", "import_checkpoint"}
     in_pipeline |= set(pipeline.ANALYSIS_STEPS) | set(pipeline.SWEEP_STEPS)
     in_pipeline |= pipeline.COMPARED_ONLY
+    in_pipeline |= set(pipeline.SUITE_STEPS)
     in_pipeline |= {f"figure_{job}" for job in pipeline.FIGURE_JOBS}
     assert set(STEPS) == in_pipeline
     rules = "\n".join(p.read_text() for p in (ROOT / "workflow/rules").glob("*.smk"))
@@ -58,6 +62,12 @@ def test_figure_steps_depend_on_no_training_code_and_only_their_own_plots():
         assert plots - shared == {f"plots/{job}.py"}, (step, plots)
 
 
+def test_the_shared_plotly_js_depends_on_no_figure_analysis_or_training_code():
+    # A figure module edit re-renders figures, never the one plotly.js they all load.
+    code = closure("assets")
+    assert not code & (TRAINING | ANALYSES | FIGURES | {"activations.py"}), code
+
+
 def test_analysis_steps_depend_on_no_figure_or_training_loop_code():
     for step in [*pipeline.ANALYSIS_STEPS, "universality"]:
         code = closure(step)
@@ -67,6 +77,22 @@ def test_analysis_steps_depend_on_no_figure_or_training_loop_code():
 def test_no_step_depends_on_the_project_commands():
     for step in STEPS:
         assert not closure(step) & {"params.py", "budgets.py", "dvcgen.py", "sync.py"}, step
+
+
+def test_no_step_depends_on_the_notebook_api():
+    for step in STEPS:
+        assert not closure(step) & {"explore.py", "layout.py"}, step
+
+
+def test_import_grokscope_is_light_and_open_run_is_there_when_asked():
+    heavy = sorted({"torch", "pandas", "pyarrow", "plotly", "grokscope.explore"})
+    code = (
+        f"import sys, grokscope; loaded = [m for m in {heavy} if m in sys.modules];"
+        "grokscope.open_run; print(loaded, 'grokscope.explore' in sys.modules)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "workflow")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == "[] True", out.stderr
 
 
 def test_code_hash_follows_the_closure(tmp_path, monkeypatch):

@@ -153,4 +153,6 @@ class ActivationCache:
             columns = [columns[u] for u in units]
         df = read_parquet(path, columns=columns)
         order = math.isqrt(len(df))
-        return df.to_numpy(dtype=np.float32).reshape(order, order, len(columns))
+        # A copy: pandas may hand out a read-only view, which torch.from_numpy warns about.
+        values = np.array(df.to_numpy(dtype=np.float32), copy=True)
+        return values.reshape(order, order, len(columns))

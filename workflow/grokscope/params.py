@@ -22,12 +22,25 @@ from grokscope.errors import ParamsError
 from grokscope.external import FORMATS
 from grokscope.groups import group_order
 
+# Folders of results/ that are not experiments: no experiment may take their names.
+RESERVED = {"assets", "logs", "benchmarks"}
+
 
 @cache
 def _schema(kind: str) -> dict[str, Any]:
     """``grokscope/schemas/<kind>.schema.yaml``, shipped with the package."""
     text = resources.files("grokscope").joinpath(f"schemas/{kind}.schema.yaml").read_text()
     return yaml.safe_load(text)
+
+
+def default_figure_style() -> dict[str, Any]:
+    """The figure style made of the schema's defaults (for a run with no params/ beside it)."""
+    return {key: spec["default"] for key, spec in _schema("figures")["properties"].items()}
+
+
+def load_figure_style(path: str | Path) -> dict[str, Any]:
+    """``params/figures.yaml`` (or another file of that kind), validated."""
+    return validate(read_yaml(path), "figures", path)
 
 
 def read_yaml(path: str | Path) -> Any:
@@ -160,6 +173,8 @@ def load_params(params_dir: str | Path = "params") -> dict[str, Any]:
     analysis = validate(read_yaml(analysis_path), "analysis", analysis_path)
     experiments, sweeps, sources, batched = {}, {}, {}, set()
     for path in sorted((params_dir / "experiments").glob("*.yaml")):
+        if path.stem in RESERVED:
+            raise ParamsError(f"{path}: (file name): results/{path.stem}/ is the pipeline's own")
         exp, members = _load_members(path)
         experiments |= members
         sources |= {member: path.stem for member in members}

@@ -36,6 +36,9 @@ COMPARED_ONLY = {"compare", "figure_reference"}
 # Steps of a sweep as a whole (after all of its members' steps).
 SWEEP_STEPS = ["universality", "figure_universality"]
 SWEEP_FIGURE_JOBS = {"universality": "Universality across the sweep"}
+# Steps of the suite as a whole, run once: the plotly.js every figure page loads (an input of
+# every figure job) and the report page (after everything).
+SUITE_STEPS = ["assets", "report"]
 
 
 def experiment_steps(imported: bool, cyclic: bool, compared: bool = False) -> list[str]:
@@ -44,3 +47,9 @@ def experiment_steps(imported: bool, cyclic: bool, compared: bool = False) -> li
     steps += ["compare", *(f"figure_{job}" for job in FIGURE_JOBS)]
     skip = (set() if cyclic else CYCLIC_ONLY) | (set() if compared else COMPARED_ONLY)
     return [step for step in steps if step not in skip]
+
+
+def figure_jobs(cyclic: bool, compared: bool = False) -> list[str]:
+    """The figure jobs of one experiment, in reading order."""
+    steps = experiment_steps(False, cyclic, compared)
+    return [job for job in FIGURE_JOBS if f"figure_{job}" in steps]

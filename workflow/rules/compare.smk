@@ -40,10 +40,11 @@ rule figure_reference:
         reference_curves=lambda w: f"results/{COMPARED[w.exp]}/train/metrics.csv",
         reference_phases=lambda w: f"results/{COMPARED[w.exp]}/analysis/phases.json",
         comparison=rules.compare.output.metrics,
+        plotly=rules.assets.output.plotly,
     output:
         figures=figure_output("reference"),
     params:
-        **step("figure_reference", figures=True, reference=lambda w: COMPARED[w.exp]),
+        **step("figure_reference", figures=True),
     wildcard_constraints:
         exp=one_of(COMPARED),
     log:

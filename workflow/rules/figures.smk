@@ -1,14 +1,16 @@
 # Figures: one rule per figure job (grokscope.pipeline.FIGURE_JOBS) and experiment. Each
 # reads analysis tables only (Parquet, JSON, CSV; never checkpoints), builds its figures and
-# renders them to results/<exp>/figures/<job>/: <name>.html (interactive; plotly.min.js
-# beside it, so offline) and <name>.png (all PNGs of the job through one headless browser).
-# Style and choices: params/figures.yaml. The PNGs are report items of `snakemake --report`.
+# renders them to results/<exp>/figures/<job>/: <name>.html (interactive, offline: it loads
+# the shared results/assets/plotly.min.js by a relative path) and <name>.png (all PNGs of
+# the job through one headless browser). Style and choices: params/figures.yaml. The PNGs
+# are report items of `snakemake --report`.
 
 
 # Loss (log y) and accuracy against epoch.
 rule figure_training:
     input:
         curves=rules.train.output.plot,
+        plotly=rules.assets.output.plotly,
     output:
         figures=figure_output("training"),
     params:
@@ -26,6 +28,7 @@ rule figure_progress:
     input:
         progress=rules.progress.output.table,
         phases=rules.progress.output.metrics,
+        plotly=rules.assets.output.plotly,
     output:
         figures=figure_output("progress"),
     params:
@@ -47,6 +50,7 @@ rule figure_fourier:
         irrep_norms=rules.key_irreps.output.irrep_norms,
         weights=rules.key_irreps.output.weights,
         key_irreps=rules.key_irreps.output.metrics,
+        plotly=rules.assets.output.plotly,
     output:
         figures=figure_output("fourier"),
     params:
@@ -69,6 +73,7 @@ rule figure_neurons:
         fourier_mean=rules.neurons.output.fourier_mean,
         irrep_norms=rules.key_irreps.output.irrep_norms,
         metrics=rules.neurons.output.metrics,
+        plotly=rules.assets.output.plotly,
     output:
         figures=figure_output("neurons"),
     params:
@@ -91,6 +96,7 @@ rule figure_logits:
         key_irreps=rules.key_irreps.output.metrics,
         irrep_norms=rules.key_irreps.output.irrep_norms,
         ablations=rules.ablations.output.table,
+        plotly=rules.assets.output.plotly,
     output:
         figures=figure_output("logits"),
     params:
@@ -114,6 +120,7 @@ rule figure_cyclic:
         resid=rules.cyclic_views.output.resid,
         ablations=rules.ablations.output.table,
         metrics=rules.cyclic_views.output.metrics,
+        plotly=rules.assets.output.plotly,
     output:
         figures=figure_output("cyclic"),
     params:
@@ -134,6 +141,7 @@ rule figure_universality:
     input:
         table=rules.universality.output.table,
         summary=rules.universality.output.metrics,
+        plotly=rules.assets.output.plotly,
     output:
         figures=figure_output("universality", wildcard="sweep"),
     params:

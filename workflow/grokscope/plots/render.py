@@ -1,16 +1,21 @@
 """Rendering figure jobs: the shared style, then HTML and PNG files, atomically.
 
-Each figure is written as interactive HTML (sharing one ``plotly.min.js`` in its directory,
-so pages work offline) and as PNG, all PNGs of a job through one headless-browser session.
+Each figure is written as interactive HTML and as PNG, all PNGs of a job through one
+headless-browser session. The HTML pages hold no copy of plotly.js: each loads the suite's
+one copy (``results/assets/plotly.min.js``, written by the ``assets`` step) by a path
+relative to the page, so they work offline, from a copy of ``results/`` and from a static
+web server.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from grokscope.errors import ArtifactError
 from grokscope.io import atomic_directory
 from grokscope.plots.common import Style, palette
 
@@ -28,18 +33,27 @@ def styled(fig: go.Figure, style: Style) -> go.Figure:
     )
 
 
-def write_figures(figures: Figures, out_dir: Path, style: Style) -> None:
+def script_src(plotly_js: Path, out_dir: Path) -> str:
+    """The URL of ``plotly_js`` relative to a page in ``out_dir`` (``../../../assets/...``)."""
+    return Path(os.path.relpath(plotly_js, out_dir)).as_posix()
+
+
+def write_figures(figures: Figures, out_dir: Path, style: Style, plotly_js: Path) -> None:
     """Style and render ``{name: figure}`` to ``out_dir/name.html`` and ``name.png``.
 
+    Every page loads ``plotly_js`` (the shared ``plotly.min.js``) by a relative path.
     Everything is written to a temporary sibling directory that replaces ``out_dir`` only
     once every file is complete. All PNGs go through one browser session (one
     ``plotly.io.write_images`` call), at ``width × scale`` by ``height × scale`` pixels.
     """
+    if not Path(plotly_js).is_file():
+        raise ArtifactError(f"{plotly_js}: plotly.js not found (the `assets` step writes it)")
+    src = script_src(Path(plotly_js), Path(out_dir))
     figures = {name: styled(fig, style) for name, fig in figures.items()}
     with atomic_directory(out_dir) as tmp:
         for name, fig in figures.items():
             # A fixed div id keeps the HTML byte-identical across renders of the same data.
-            fig.write_html(tmp / f"{name}.html", include_plotlyjs="directory", div_id=name)
+            fig.write_html(tmp / f"{name}.html", include_plotlyjs=src, div_id=name)
         pio.write_images(
             list(figures.values()),
             [tmp / f"{name}.png" for name in figures],

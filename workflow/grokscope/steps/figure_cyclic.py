@@ -21,16 +21,17 @@ from grokscope.cyclic import (
     relu_test_signals,
 )
 from grokscope.io import read_json, read_parquet
-from grokscope.plots.common import evenly_spaced
-from grokscope.plots.render import write_figures
+from grokscope.plots.common import Style, evenly_spaced
+from grokscope.plots.render import Figures, write_figures
 from grokscope.steps import Paths
 
 
-def run(inputs: Paths, outputs: Paths, settings: dict[str, Any]) -> None:
-    """inputs: ``activations``, ``phases`` (neuron_phases.parquet), ``harmonics``, ``resid``
-    (resid_by_c_a.parquet), ``ablations``, ``metrics`` (cyclic.json); outputs: ``figures``;
-    settings: ``figures``."""
-    style = settings["figures"]
+def figures(inputs: Paths, style: Style) -> Figures:
+    """The figures by name, unstyled (:func:`grokscope.plots.render.styled`).
+
+    inputs: ``activations``, ``phases`` (neuron_phases.parquet), ``harmonics``, ``resid``
+    (resid_by_c_a.parquet), ``ablations``, ``metrics`` (cyclic.json).
+    """
     cache = ActivationCache(inputs["activations"])
     key_freqs = read_json(inputs["metrics"])["key_frequencies"]
     n = cache.meta("neurons")["group"]["n"]
@@ -43,7 +44,7 @@ def run(inputs: Paths, outputs: Paths, settings: dict[str, Any]) -> None:
     shifted = {name: relu_shifted(signal, shifts) for name, signal in signals.items()}
     k1 = key_freqs[0]
     marks = harmonics.loc[(harmonics["key"] == k1) & (harmonics["kind"] == "harmonic"), "frequency"]
-    figures = {
+    out = {
         "relu_harmonics": plots.relu_harmonics(signals, shifted, shifts, marks.tolist(), k1, style),
         "frequency_ablations": plots.frequency_ablations(read_parquet(inputs["ablations"]), style),
         "neuron_phases": plots.neuron_phase_polar(phases, key_freqs, style),
@@ -61,7 +62,7 @@ def run(inputs: Paths, outputs: Paths, settings: dict[str, Any]) -> None:
         ideal = ideal_neurons(n, k, max(len(members), 8))
         title = f"Running sums of the frequency-{k} neurons (weights: readout onto cos {k})"
         by_phase = plots.preactivations_by_phase(pre, names, a_values, k, style)
-        figures |= {
+        out |= {
             "preactivations_by_phase": by_phase,
             "running_sums": plots.running_sums(pre, weights, a_values, title, style),
             "running_sums_ideal": plots.running_sums(
@@ -69,7 +70,14 @@ def run(inputs: Paths, outputs: Paths, settings: dict[str, Any]) -> None:
                 f"Running sums of idealised frequency-{k} neurons", style,
             ),
         }  # fmt: skip
-    write_figures(figures, outputs["figures"], style)
+    return out
+
+
+def run(inputs: Paths, outputs: Paths, settings: dict[str, Any]) -> None:
+    """inputs: those of :func:`figures` and ``plotly`` (the shared plotly.js); outputs:
+    ``figures`` (the directory); settings: ``figures`` (the style)."""
+    style = settings["figures"]
+    write_figures(figures(inputs, style), outputs["figures"], style, inputs["plotly"])
 
 
 def resid_figure(inputs: Paths, cache: ActivationCache, style: dict[str, Any]) -> go.Figure:
@@ -82,7 +90,7 @@ def resid_figure(inputs: Paths, cache: ActivationCache, style: dict[str, Any]) -
         values = table[dims].to_numpy(dtype=np.float32).reshape(n, n, len(dims))
         what, unit = "Residual stream at '='", "dim"
     else:
-        values = by_c_and_a(torch.from_numpy(cache.read("neurons"))).numpy()
+        values = by_c_and_a(torch.tensor(cache.read("neurons"))).numpy()
         dims = [str(i) for i in range(values.shape[-1])]
         what, unit = "Hidden neurons (no residual stream)", "neuron"
     top = largest_variance(values, style["resid_dims"])

@@ -13,16 +13,18 @@ from grokscope.fourier import centred
 from grokscope.groups import make_group
 from grokscope.io import read_json, read_parquet
 from grokscope.neurons import select_neurons
-from grokscope.plots.common import evenly_spaced, irrep_order
-from grokscope.plots.render import write_figures
+from grokscope.plots.common import Style, evenly_spaced, irrep_order
+from grokscope.plots.render import Figures, write_figures
 from grokscope.representations import fourier_basis, project_2d
 from grokscope.steps import Paths
 
 
-def run(inputs: Paths, outputs: Paths, settings: dict[str, Any]) -> None:
-    """inputs: ``activations``, ``clusters``, ``sizes``, ``fourier_mean``, ``irrep_norms``,
-    ``metrics`` (neurons.json); outputs: ``figures``; settings: ``figures``."""
-    style = settings["figures"]
+def figures(inputs: Paths, style: Style) -> Figures:
+    """The figures by name, unstyled (:func:`grokscope.plots.render.styled`).
+
+    inputs: ``activations``, ``clusters``, ``sizes``, ``fourier_mean``, ``irrep_norms``,
+    ``metrics`` (neurons.json).
+    """
     cache = ActivationCache(inputs["activations"])
     fb = fourier_basis(make_group(**cache.meta("neurons")["group"]))
     clusters, sizes = read_parquet(inputs["clusters"]), read_parquet(inputs["sizes"])
@@ -30,13 +32,13 @@ def run(inputs: Paths, outputs: Paths, settings: dict[str, Any]) -> None:
     hidden = cache.read("neurons", units=chosen)  # (order, order, chosen)
     info = clusters.set_index("neuron")
     titles = [f"neuron {n}: {info.at[n, 'irrep']} ({info.at[n, 'fraction']:.0%})" for n in chosen]
-    coefficients = project_2d(centred(torch.from_numpy(hidden).double()), fb).numpy()
+    coefficients = project_2d(centred(torch.tensor(hidden, dtype=torch.float64)), fb).numpy()
     outputs_c = evenly_spaced(fb.group.order, style["outputs"])
     logits = cache.read("logits", units=outputs_c)  # (order, order, len(outputs_c))
     order = irrep_order(read_parquet(inputs["irrep_norms"]))
     mean = read_parquet(inputs["fourier_mean"])
     threshold = read_json(inputs["metrics"]).get("clean_threshold")
-    figures = {
+    return {
         "hidden_activations": plots.activation_panels(
             hidden, titles, title="Hidden activations of selected neurons", labels=None,
             style=style, kind="sequential",
@@ -59,4 +61,10 @@ def run(inputs: Paths, outputs: Paths, settings: dict[str, Any]) -> None:
         "neuron_fractions": plots.neuron_fractions(clusters, order, threshold, style),
         "cluster_sizes": plots.cluster_sizes(sizes, order, style),
     }  # fmt: skip
-    write_figures(figures, outputs["figures"], style)
+
+
+def run(inputs: Paths, outputs: Paths, settings: dict[str, Any]) -> None:
+    """inputs: those of :func:`figures` and ``plotly`` (the shared plotly.js); outputs:
+    ``figures`` (the directory); settings: ``figures`` (the style)."""
+    style = settings["figures"]
+    write_figures(figures(inputs, style), outputs["figures"], style, inputs["plotly"])

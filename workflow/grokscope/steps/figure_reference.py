@@ -8,20 +8,27 @@ from typing import Any
 import grokscope.plots.reference as plots
 from grokscope.curves import read_curves
 from grokscope.io import read_json
-from grokscope.plots.render import write_figures
+from grokscope.plots.common import Style
+from grokscope.plots.render import Figures, write_figures
 from grokscope.steps import Paths
 
 
-def run(inputs: Paths, outputs: Paths, settings: dict[str, Any]) -> None:
+def figures(inputs: Paths, style: Style) -> Figures:
     """inputs: ``curves``, ``phases`` (ours), ``reference_curves``, ``reference_phases``,
-    ``comparison`` (the table); outputs: ``figures``; settings: ``figures``, ``reference``."""
-    style, name = settings["figures"], settings["reference"]
+    ``comparison`` (the table, which names the reference run)."""
+    table = read_json(inputs["comparison"])
+    name = table["reference"]
     runs = {
-        "ours": (read_curves(inputs["curves"]), read_json(inputs["phases"])),
+        "this run": (read_curves(inputs["curves"]), read_json(inputs["phases"])),
         name: (read_curves(inputs["reference_curves"]), read_json(inputs["reference_phases"])),
     }
-    figures = {
+    return {
         "loss_beside_reference": plots.loss_overlay(runs, style),
-        "comparison_table": plots.comparison_table(read_json(inputs["comparison"]), name, style),
+        "comparison_table": plots.comparison_table(table, name, style),
     }
-    write_figures(figures, outputs["figures"], style)
+
+
+def run(inputs: Paths, outputs: Paths, settings: dict[str, Any]) -> None:
+    """inputs: as :func:`figures` and ``plotly``; outputs: ``figures``; settings: ``figures``."""
+    style = settings["figures"]
+    write_figures(figures(inputs, style), outputs["figures"], style, inputs["plotly"])

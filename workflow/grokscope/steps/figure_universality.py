@@ -7,16 +7,24 @@ from typing import Any
 
 import grokscope.plots.universality as plots
 from grokscope.io import read_json, read_parquet
-from grokscope.plots.render import write_figures
+from grokscope.plots.common import Style
+from grokscope.plots.render import Figures, write_figures
 from grokscope.steps import Paths
 
 
-def run(inputs: Paths, outputs: Paths, settings: dict[str, Any]) -> None:
-    """inputs: ``table`` (universality.parquet), ``summary`` (universality.json); outputs:
-    ``figures``; settings: ``figures``."""
-    style = settings["figures"]
-    figures = {
+def figures(inputs: Paths, style: Style) -> Figures:
+    """The figures by name, unstyled (:func:`grokscope.plots.render.styled`).
+
+    inputs: ``table`` (universality.parquet), ``summary`` (universality.json).
+    """
+    return {
         "universality_learned": plots.learned_heatmap(read_parquet(inputs["table"]), style),
         "universality_counts": plots.learned_counts(read_json(inputs["summary"]), style),
     }
-    write_figures(figures, outputs["figures"], style)
+
+
+def run(inputs: Paths, outputs: Paths, settings: dict[str, Any]) -> None:
+    """inputs: those of :func:`figures` and ``plotly`` (the shared plotly.js); outputs:
+    ``figures`` (the directory); settings: ``figures`` (the style)."""
+    style = settings["figures"]
+    write_figures(figures(inputs, style), outputs["figures"], style, inputs["plotly"])
