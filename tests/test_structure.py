@@ -135,3 +135,17 @@ def test_no_package_module_is_over_300_lines(path: Path):
 def test_schema_model_kinds_are_the_registered_models():
     schema = yaml.safe_load((PACKAGE_DIR / "schemas/experiment.schema.yaml").read_text())
     assert set(schema["properties"]["model"]["properties"]["kind"]["enum"]) == set(MODELS)
+
+
+def test_every_rule_keeps_the_contract_dvc_yaml_reads(monkeypatch):
+    from grokscope.dvcgen import JobSpec, contract_problems, snakemake_jobs
+
+    monkeypatch.chdir(ROOT)
+    jobs = snakemake_jobs()
+    assert jobs and {j.rule for j in jobs} >= {"dataset", "train", "report", "figure_training"}
+    assert {f"{j.rule}: {p}" for j in jobs for p in contract_problems(j)} == set()
+    # And the check catches a rule that breaks it.
+    broken = JobSpec("x", {}, [], [("", "out")], {"settings": "[]"}, "x.smk", False, True)
+    problems = contract_problems(broken)
+    assert {"no params.step", "no params.code", "no params.io", "no log:"} <= set(problems)
+    assert "params.settings is not a JSON object" in problems and "unnamed output out" in problems

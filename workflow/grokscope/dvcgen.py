@@ -3,7 +3,7 @@
 One DVC stage per Snakemake job (``<rule>-<experiment>``), or per rule and sweep for the jobs
 of a sweep's members (``<rule>-<sweep>``: its ``cmd`` runs them all, in parallel, and a sweep
 of 50 seeds adds a dozen stages instead of hundreds). What this reads from each rule is
-the declared contract below (:data:`CONTRACT`; ``tests/test_dvcgen.py`` checks every rule
+the declared contract below (:data:`CONTRACT`; ``tests/test_structure.py`` checks every rule
 against it):
 
 - ``params.step``: the pipeline step the rule runs; the stage's code dependencies are that
