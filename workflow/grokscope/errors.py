@@ -17,3 +17,13 @@ class ParamsError(GrokscopeError, ValueError):
 
 class ArtifactError(GrokscopeError, RuntimeError):
     """An input artifact is missing, unreadable or inconsistent; the message names the file."""
+
+
+class TrainingError(GrokscopeError, RuntimeError):
+    """Training cannot go on (the loss stopped being finite); the message names the epoch and
+    the params to change."""
+
+
+class MachineError(GrokscopeError, RuntimeError):
+    """This machine lacks what a job needs (a CUDA device, a browser that answers); the message
+    says what and what to do instead."""
