@@ -37,11 +37,12 @@ def check_figure_names(figures: dict[str, Any], path: str | Path) -> None:
             f"{path}: template: {template!r} is not a plotly template; use one of "
             f"{', '.join(pio.templates)} (or several joined by '+')"
         )
-    palettes = sorted(n for n in dir(qualitative) if isinstance(getattr(qualitative, n), list))
+    palettes = [n for n in dir(qualitative) if isinstance(getattr(qualitative, n), list)]
+    palettes = sorted(n for n in palettes if not n.startswith("_"))
     if figures["colorway"] not in palettes:
         raise ParamsError(
-            f"{path}: colorway: {figures['colorway']!r} is not a palette of "
-            f"plotly.colors.qualitative; use one of {', '.join(palettes)}"
+            f"{path}: colorway: {figures['colorway']!r} is not a plotly palette "
+            f"(plotly.colors.qualitative); use one of {', '.join(palettes)}"
         )
     for field in COLORSCALE_FIELDS:
         try:  # the validator plotly applies when a figure uses the scale
