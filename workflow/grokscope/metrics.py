@@ -84,9 +84,10 @@ def read_curves(path: str | Path) -> pd.DataFrame:
         [float("inf"), float("-inf")]
     ).any(axis=1)
     if bad.any():
-        row = df[bad].iloc[0]
+        row, epoch = df[bad].iloc[0], numeric["epoch"][bad].iloc[0]
+        epoch = f"{epoch:.0f}" if pd.notna(epoch) else "?"
         raise ArtifactError(
-            f"{path}: not finite at epoch {row['epoch']} (train_loss {row['train_loss']}, "
+            f"{path}: not finite at epoch {epoch} (train_loss {row['train_loss']}, "
             f"test_loss {row['test_loss']}): the run diverged; retrain it (a lower train.lr)"
         )
     return df
