@@ -75,10 +75,20 @@ def read_yaml(path: str | Path) -> Any:
     except (OSError, UnicodeDecodeError) as err:
         raise ParamsError(f"{path}: not a readable text file ({err})") from None
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
+        mark, position = getattr(err, "problem_mark", None), getattr(err, "position", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
+        where = f"character {position + 1}" if position is not None else where
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        problem = " ".join(str(problem).split())
         raise ParamsError(f"{path}: YAML syntax error at {where}: {problem}") from None
+    except (ValueError, TypeError, AttributeError, OverflowError, RecursionError) as err:
+        # PyYAML's constructors fail this way on some explicitly tagged values (`!!int x`,
+        # `!!timestamp x`) and on nesting deeper than Python's recursion limit.
+        what = " ".join(str(err).split())[:120]
+        raise ParamsError(
+            f"{path}: a value YAML cannot build ({type(err).__name__}: {what}); check explicit "
+            "tags (!!…) and nesting"
+        ) from None
 
 
 def _field(err: jsonschema.ValidationError) -> str:
