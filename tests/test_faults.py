@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,16 +19,18 @@ import plotly.graph_objects as go
 import pytest
 import torch
 import yaml
-from repo_utils import ROOT, TINY
+from repo_utils import ROOT, TINY, copy_repo, result_files, run
 
 from grokscope.activations import ActivationCache
 from grokscope.batched import train_batched
+from grokscope.budgets import check_suite_jobs
 from grokscope.checkpoints import list_checkpoints, load_tensors, save_checkpoint
 from grokscope.data import make_dataset
 from grokscope.errors import MachineError, TrainingError
 from grokscope.failures import failure_line
 from grokscope.groups import make_group
 from grokscope.io import parquet_metadata, write_parquet
+from grokscope.params import load_params
 from grokscope.plots.render import _Watchdog, write_figures
 from grokscope.train import TrainPaths, train
 
@@ -306,3 +309,152 @@ def test_figure_step_with_a_hung_browser_is_one_line(trained: Path, tmp_path: Pa
     line = last_line(done)
     assert line.startswith(f"grokscope figure_training: {out}: PNG export failed 2 times")
     assert not out.exists()
+
+
+# --- end to end: refused before any job, or one line after a failed job ---------------------
+
+EXP = f"params/experiments/{TINY}.yaml"
+
+
+def _sub(old: str, new: str):
+    def edit(text: str) -> str:
+        assert old in text, old
+        return text.replace(old, new, 1)
+
+    return edit
+
+
+TYPO_SWEEP = yaml.safe_dump({**TINY_PARAMS, "sweep": {"seed": list(range(3000))}})
+# (case, file, edit of its text, what the one line must contain)
+REFUSED = [
+    ("decimal epochs", EXP, _sub("epochs: 2500", "epochs: 2500.0"),
+     "train.epochs: 2500.0 is not an integer; write 2500"),
+    ("decimal group.n", EXP, _sub("n: 41", "n: 41.0"), "group.n: 41.0 is not an integer"),
+    ("decimal width", EXP, _sub("hidden_dim: 64", "hidden_dim: 64.0"), "model.hidden_dim: 64.0"),
+    ("huge seed", EXP, _sub("seed: 0", "seed: 18446744073709551616"),
+     "seed: 18446744073709551616 is greater than the maximum of 9223372036854775807"),
+    ("lr .inf", EXP, _sub("lr: 1.0e-2", "lr: .inf"), "train.lr: inf is not a finite number"),
+    ("lr .nan", EXP, _sub("lr: 1.0e-2", "lr: .nan"), "train.lr: nan is not a finite number"),
+    ("weight_decay .inf", EXP, _sub("weight_decay: 1.0", "weight_decay: .inf"),
+     "train.weight_decay: inf is not a finite number"),
+    ("bad colour scale", "params/figures.yaml", _sub("colorscale: Blues", "colorscale: Bluez"),
+     "colorscale: 'Bluez' is not a plotly colour scale"),
+    ("bad template", "params/figures.yaml", _sub("template: plotly_white", "template: plotly_whit"),
+     "template: 'plotly_whit' is not a plotly template"),
+    ("unknown irrep label", "params/analysis.yaml",
+     lambda t: _sub("irreps: []", "irreps: [freq 3, freq 99]")(
+         _sub("rule: largest_gap", "rule: explicit")(t)),
+     "key_irreps.irreps: 'freq 99' not an irrep of C_41 (experiment tiny_c41)"),
+    ("too-wide model", EXP, _sub("hidden_dim: 64", "hidden_dim: 1000000000"),
+     "model.hidden_dim: training on all 1,681 pairs of a group of order 41 (group.n = 41)"),
+    ("oversized sweep", "params/experiments/typo.yaml", lambda t: TYPO_SWEEP,
+     "sweep: 3,000 values make 3,000 members and 45,002 jobs, more than max_jobs = 2,000"),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def built(tiny_build, tmp_path_factory) -> Path:
+    return copy_repo(tiny_build, tmp_path_factory.mktemp("faults") / "repo")
+
+
+def snapshot(repo: Path) -> dict[str, tuple[bytes, int]]:
+    files = result_files(repo) | {"dvc.lock": repo / "dvc.lock"}
+    return {k: (p.read_bytes(), p.stat().st_mtime_ns) for k, p in files.items()}
+
+
+@pytest.mark.slow
+def test_refused_params_stop_before_any_job_with_one_line_and_change_nothing(built: Path):
+    before = snapshot(built)
+    table = []
+    for case, file, edit, expected in REFUSED:
+        target = built / file
+        original = target.read_text() if target.exists() else None
+        target.write_text(edit(original or ""))
+        try:
+            done = run("snakemake --cores 1", built, check=False)
+        finally:
+            target.write_text(original) if original is not None else target.unlink()
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        assert done.returncode != 0 and len(lines) == 1, (case, done.stderr[-2000:])
+        assert lines[0].startswith(f"grokscope: invalid params: {file}: "), (case, lines[0])
+        assert expected in lines[0], (case, lines[0])
+        assert "Traceback" not in done.stdout + done.stderr
+        table.append(f"| {case} | `{lines[0]}` |")
+    assert snapshot(built) == before  # no output, no modification time, no dvc.lock entry
+    print("\n".join(["", "| case | message |", "|---|---|", *table]))
+
+
+def _fail_one_job(repo: Path, target: str, env: dict | None = None) -> tuple[str, dict, dict]:
+    """Run Snakemake towards ``target``; the failed run's closing ``grokscope:`` line, and the
+    result files before and after."""
+    before = snapshot(repo)
+    done = run(f"snakemake --cores 1 {target}", repo, check=False, env=env)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stdout + done.stderr
+    closing = [line for line in done.stderr.splitlines() if line.startswith("grokscope: ")]
+    assert len(closing) == 1, done.stderr[-3000:]
+    return closing[0], before, snapshot(repo)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("case", "edit", "expected"),
+    [
+        ("huge lr", _sub("lr: 1.0e-2", "lr: 1.0e+6"),
+         "training diverged at epoch 5: train loss is nan; lower train.lr (now 1e+06)"),
+        ("cuda without CUDA", _sub("device: auto", "device: cuda"),
+         "train.device is 'cuda' but this machine has no CUDA device"),
+    ],
+)  # fmt: skip
+def test_a_failed_training_job_ends_with_one_line_and_publishes_nothing(
+    built: Path, tmp_path: Path, case, edit, expected
+):
+    if case == "cuda without CUDA" and torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    repo = copy_repo(built, tmp_path / "repo")
+    (repo / EXP).write_text(edit((repo / EXP).read_text()))
+    line, before, after = _fail_one_job(repo, f"results/{TINY}/train/final.json")
+    assert line == (
+        f"grokscope: train ({TINY}) failed: {line.split(' failed: ')[1].split(' [')[0]} "
+        f"[{EXP}; log: results/logs/train/{TINY}.log]"
+    )
+    assert expected in line
+    print(f"\n| {case} | `{line}` |")
+    # Snakemake removed the job's old outputs before running it; nothing else changed, nothing
+    # of the failed run was published, and dvc.lock is as it was.
+    gone = {k for k in before if k.startswith(f"{TINY}/train/")}
+    assert gone and set(after) == set(before) - gone
+    assert all(after[k] == before[k] for k in after)
+
+
+@pytest.mark.slow
+def test_a_hung_browser_in_a_figure_job_ends_with_one_line(built: Path, tmp_path: Path):
+    repo = copy_repo(built, tmp_path / "repo")
+    script, pids = browser(tmp_path, HANGING)
+    figures = repo / "params/figures.yaml"
+    figures.write_text(figures.read_text().replace("scale: 1 ", "scale: 2 "))
+    target = f"results/{TINY}/figures/training"
+    env = {"BROWSER_PATH": str(script), "GROKSCOPE_PNG_TIMEOUT": "2"}
+    line, before, after = _fail_one_job(repo, target, env)
+    assert line.startswith(
+        f"grokscope: figure_training ({TINY}) failed: {target}: PNG export failed 2 times "
+        "(starting the browser took over 2 s)"
+    )
+    assert line.endswith(f"[{EXP}; log: results/logs/figure_training/{TINY}.log]")
+    print(f"\n| hung browser | `{line}` |")
+    gone = {k for k in before if k.startswith(f"{TINY}/figures/training/")}
+    assert gone and set(after) == set(before) - gone
+    assert all(after[k] == before[k] for k in after)
+    assert not list((repo / f"results/{TINY}/figures").glob(".*"))  # no temporary directory
+    assert not any(alive(int(pid)) for pid in pids.read_text().split())
+
+
+@pytest.mark.slow
+def test_suite_size_is_counted_as_snakemake_counts_jobs(built: Path, tmp_path: Path):
+    repo = copy_repo(built, tmp_path / "repo")
+    (repo / "params/suite.yaml").write_text(f"experiments: [{TINY}, sweep_s4]\n")
+    dry = run("snakemake -n --forceall --cores 1", repo)
+    total = int(re.search(r"^total\s+(\d+)", dry.stdout, re.M).group(1))
+    p = load_params(repo / "params")
+    members = {n: p["sweeps"].get(n, [n]) for n in p["suite"]["experiments"]}
+    assert check_suite_jobs(members, p["experiments"], set(p["batched"]), 10**6, "x") == total

@@ -97,7 +97,7 @@ def write_pngs(specs: list[dict[str, Any]], out_dir: Path) -> None:
             print(f"PNG export attempt {attempt} failed: {reason}", file=sys.stderr)
     raise MachineError(
         f"{out_dir}: PNG export failed {PNG_ATTEMPTS} times ({' '.join(reason.split())[:200]}); "
-        f"the directory was left as it was. Check that the headless browser runs (Chromium, "
+        f"nothing new was written there. Check that the headless browser runs (Chromium, "
         f"or BROWSER_PATH), or allow slower steps with {PNG_TIMEOUT_VAR} (now {timeout:g} s)"
     )
 
