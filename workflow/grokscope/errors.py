@@ -1,7 +1,9 @@
 """The failures grokscope expects, each reported to the user as one line.
 
 A command that raises one of these exits with ``grokscope <command>: <message>`` and no
-traceback (:mod:`grokscope.cli`); anything else is a bug and keeps its traceback.
+traceback (:mod:`grokscope.cli`); anything else is a bug: its traceback is printed, then the
+same kind of closing line (``grokscope <command>: unexpected …``), which is what
+:mod:`grokscope.failures` shows for a failed job.
 """
 
 from __future__ import annotations
