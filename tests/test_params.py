@@ -15,7 +15,7 @@ import yaml
 
 from grokscope.budgets import DEFAULT_MAX_JOBS, check_suite_jobs, training_bytes
 from grokscope.groups import make_group
-from grokscope.names import irrep_labels
+from grokscope.names import irrep_labels, is_colorscale
 from grokscope.params import ParamsError, load_experiment, load_params, validate
 from grokscope.representations import fourier_basis
 
@@ -442,3 +442,20 @@ def test_default_suite_is_far_below_the_default_limit():
     members = {n: p["sweeps"].get(n, [n]) for n in p["suite"]["experiments"]}
     jobs = check_suite_jobs(members, p["experiments"], set(p["batched"]), DEFAULT_MAX_JOBS, "x")
     assert jobs < DEFAULT_MAX_JOBS / 10
+
+
+def test_colour_scale_rule_is_plotlys():
+    """The cheap check at load accepts exactly what plotly's colour-axis validator does."""
+    import plotly.graph_objects as go
+    from plotly.colors import named_colorscales
+
+    names = named_colorscales()
+    candidates = names + [n.upper() for n in names] + [n.title() + "_r" for n in names]
+    candidates += ["Bluez", "", "_r", "Blues_R", "Blues_rr", "Blues ", "rdbu_r_r", "Viridis_r"]
+    for name in candidates:
+        try:
+            go.layout.Coloraxis(colorscale=name)
+            plotly_takes = True
+        except ValueError:
+            plotly_takes = False
+        assert is_colorscale(name) == plotly_takes, name
