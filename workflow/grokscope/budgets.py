@@ -1,4 +1,5 @@
-"""Up-front refusals of work that cannot fit: memory and disk estimates.
+"""Up-front refusals of work that cannot fit: memory and disk estimates, the length of a
+training run, and the number of jobs a suite makes.
 
 Each check raises a one-line :class:`~grokscope.errors.ParamsError` naming the params file,
 the fields that drive the estimate, and the estimate itself, before any job starts.
