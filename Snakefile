@@ -43,3 +43,7 @@ rule all:
 
 onsuccess:
     record_in_dvc()
+
+
+onerror:
+    report_failures()

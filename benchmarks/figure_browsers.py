@@ -3,8 +3,9 @@
 Renders the same N figures of the kinds the pipeline makes (lines, heatmap grids, a 2-D
 Fourier heatmap, a slider figure) twice, in one run:
 
-- *one browser per job*: one ``plotly.io.write_images`` call for all N figures (what
-  :func:`grokscope.figures.write_figures` does): kaleido starts Chromium once;
+- *one browser per job*: one ``plotly.io.write_images`` call for all N figures (one
+  browser session, as :func:`grokscope.plots.render.write_figures` does through kaleido's
+  API under its watchdog): kaleido starts Chromium once;
 - *one browser per figure*: one ``plotly.io.write_image`` call per figure: kaleido starts
   and stops Chromium for each.
 

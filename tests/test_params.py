@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -12,8 +13,11 @@ import pytest
 import torch
 import yaml
 
-from grokscope.budgets import training_bytes
-from grokscope.params import ParamsError, load_experiment, load_params
+from grokscope.budgets import DEFAULT_MAX_JOBS, check_suite_jobs, training_bytes
+from grokscope.groups import make_group
+from grokscope.names import irrep_labels, is_colorscale
+from grokscope.params import ParamsError, load_experiment, load_params, validate
+from grokscope.representations import fourier_basis
 
 torch.set_num_threads(1)
 
@@ -112,6 +116,30 @@ def _variants():
         "GiB",
     )
     add("huge_d40000", lambda d: d.update(group={"name": "dihedral", "n": 20000}), "group.n")
+    # Whole numbers written with a decimal point, and values beyond what consumers accept.
+    add("epochs_decimal", lambda d: set_in(d, "train.epochs", 9000.0), "train.epochs", "write 9000")
+    add("n_decimal", lambda d: set_in(d, "group.n", 41.0), "group.n", "write 41")
+    add("hidden_decimal", lambda d: set_in(d, "model.hidden_dim", 64.0), "model.hidden_dim")
+    add("seed_decimal", lambda d: set_in(d, "seed", 0.0), "seed", "not an integer")
+    add("seed_huge", lambda d: set_in(d, "seed", 2**64), "seed", "maximum")
+    add("n_huge", lambda d: set_in(d, "group.n", 2**40), "group.n", "maximum")
+    add("lr_inf", lambda d: set_in(d, "train.lr", float("inf")), "train.lr", "not a finite")
+    add("lr_nan", lambda d: set_in(d, "train.lr", float("nan")), "train.lr", "not a finite")
+    add("wd_inf", lambda d: set_in(d, "train.weight_decay", float("inf")), "train.weight_decay")
+    add("beta_nan", lambda d: set_in(d, "train.betas", [0.9, float("nan")]), "train.betas.1")
+    add("frac_nan", lambda d: set_in(d, "data.frac_train", float("nan")), "data.frac_train")
+    add("log_ckpts_huge", lambda d: set_in(d, "train.log_checkpoints", 10**9), "train.log_")
+    add("many_ckpts", lambda d: d["train"].update(epochs=10**6, checkpoint_every=1),
+        "train.checkpoint_every", "checkpoints")  # fmt: skip
+    add("many_evals", lambda d: d["train"].update(epochs=10**9, eval_every=1,
+        checkpoint_every=10**6), "train.eval_every", "evaluations")  # fmt: skip
+    # Too wide: the width that drives the estimate is named, the group's order too.
+    add("too_wide", lambda d: set_in(d, "model.hidden_dim", 10**9), "model.hidden_dim",
+        "group.n = 41")  # fmt: skip
+    add("too_wide_embed", lambda d: set_in(d, "model.embed_dim", 10**9), "model.embed_dim", "GiB")
+    add("huge_sweep", lambda d: d.update(sweep={"seed": list(range(1000)),
+        "train.lr": [0.01 * (i + 1) for i in range(100)]}), "sweep", "100,000 members")  # fmt: skip
+    add("sweep_name", lambda d: d.update(sweep={"data.split": ["seeded", "x/y"]}), "sweep")
     return v
 
 
@@ -281,3 +309,153 @@ def test_cli_validate_yaml_syntax_error(params_dir):
     assert "Traceback" not in done.stderr
     assert len(done.stderr.splitlines()) == 1
     assert "line " in done.stderr and str(path) in done.stderr
+
+
+def test_decimal_integer_message_names_file_field_and_fix(params_dir):
+    path = tiny(params_dir)
+    path.write_text(path.read_text().replace("epochs: 2500", "epochs: 9000.0"))
+    with pytest.raises(ParamsError) as info:
+        load_params(params_dir)
+    assert str(info.value) == f"{path}: train.epochs: 9000.0 is not an integer; write 9000"
+
+
+def test_seed_range_is_what_the_generators_accept():
+    """The schema's largest seed seeds torch.Generator and random without overflow or
+    truncation; one more is refused."""
+    schema = yaml.safe_load(
+        (ROOT / "workflow/grokscope/schemas/experiment.schema.yaml").read_text()
+    )
+    top = schema["properties"]["seed"]["maximum"]
+    assert torch.Generator().manual_seed(top).initial_seed() == top
+    random.Random(top)
+    with pytest.raises(ValueError, match="Overflow"):
+        torch.Generator().manual_seed(2**64)
+    data = load_tiny()
+    data["seed"] = top
+    path = ROOT / "params/experiments" / f"{TINY}.yaml"
+    assert validate(data, "experiment", path)["seed"] == top
+    data["seed"] = top + 1
+    with pytest.raises(ParamsError, match="seed: .* is greater than the maximum"):
+        validate(data, "experiment", path)
+
+
+def test_too_wide_transformer_names_heads(params_dir):
+    path = params_dir / "experiments" / "transformer_c113.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["model"]["n_heads"] = 10**6
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ParamsError, match=r"model\.n_heads: training .* needs about [\d.,]+ GiB"):
+        load_params(params_dir)
+
+
+FIGURE_NAMES = [
+    ("colorscale", "Bluez", "Blues"),
+    ("diverging_colorscale", "RdBuu", "rdbu_r"),
+    ("cyclic_colorscale", "twilightt", "Twilight"),
+    ("template", "plotly_whitee", "plotly_white+presentation"),
+    ("colorway", "Plotlyy", "Set1_r"),
+]
+
+
+@pytest.mark.parametrize(("field", "bad", "good"), FIGURE_NAMES)
+def test_plotly_names_are_checked_at_load(params_dir, field, bad, good):
+    path = params_dir / "figures.yaml"
+    figures = yaml.safe_load(path.read_text())
+    figures[field] = good
+    path.write_text(yaml.safe_dump(figures))
+    assert load_params(params_dir)["figures"][field] == good
+    figures[field] = bad
+    path.write_text(yaml.safe_dump(figures))
+    with pytest.raises(ParamsError) as info:
+        load_params(params_dir)
+    msg = str(info.value)
+    assert "\n" not in msg and msg.startswith(f"{path}: {field}: {bad!r} is not a plotly")
+
+
+def _explicit(params_dir, labels, suite=(TINY,)):
+    (params_dir / "suite.yaml").write_text(f"experiments: {list(suite)}\n")
+    path = params_dir / "analysis.yaml"
+    analysis = yaml.safe_load(path.read_text())
+    analysis["key_irreps"].update(rule="explicit", irreps=labels)
+    path.write_text(yaml.safe_dump(analysis, allow_unicode=True))
+    return path
+
+
+def test_explicit_irrep_labels_are_checked_against_each_groups_irreps(params_dir):
+    _explicit(params_dir, ["freq 3", "freq 20"])
+    assert load_params(params_dir)["analysis"]["key_irreps"]["irreps"] == ["freq 3", "freq 20"]
+    path = _explicit(params_dir, ["freq 3", "freq 21"])
+    with pytest.raises(ParamsError) as info:
+        load_params(params_dir)
+    assert str(info.value).startswith(
+        f"{path}: key_irreps.irreps: 'freq 21' not an irrep of C_41 (experiment tiny_c41); "
+        "its irreps are freq 1, freq 2,"
+    )
+    # The same label on a dihedral group of the suite
+    path = _explicit(params_dir, ["freq 3"], suite=(TINY, "tiny_d7"))
+    with pytest.raises(ParamsError, match=r"'freq 3' not an irrep of D_7 .* sign, rot 1"):
+        load_params(params_dir)
+    _explicit(params_dir, ["rot 2", "sign"], suite=("tiny_d7",))
+    load_params(params_dir)
+    _explicit(params_dir, [])
+    with pytest.raises(ParamsError, match="key_irreps.irreps: rule `explicit` needs"):
+        load_params(params_dir)
+
+
+GROUPS = [("cyclic", n) for n in (2, 3, 8, 9)] + [("dihedral", n) for n in (3, 4, 7, 8)]
+GROUPS += [("symmetric", n) for n in (2, 3, 4, 5)] + [("alternating", n) for n in (3, 4, 5, 6)]
+
+
+@pytest.mark.parametrize(("name", "n"), GROUPS)
+def test_cheap_irrep_labels_are_the_fourier_bases_labels(name, n):
+    fb = fourier_basis(make_group(name, n))
+    assert sorted(irrep_labels(name, n)) == sorted(i.label for i in fb.irreps[1:])
+
+
+def test_suite_size_limit_counts_jobs_and_is_overridable(params_dir):
+    suite = params_dir / "suite.yaml"
+    # Every sweep file (listed or not) on its own: 8 members of 13 jobs + 2 sweep steps
+    suite.write_text("experiments: [tiny_c41]\nmax_jobs: 100\n")
+    with pytest.raises(ParamsError) as info:
+        load_params(params_dir)
+    assert str(info.value) == (
+        f"{params_dir}/experiments/sweep_s4.yaml: sweep: 8 values make 8 members and 106 jobs, "
+        "more than max_jobs = 100 (suite.yaml); sweep fewer values or raise max_jobs"
+    )
+    # The suite: tiny_c41 (cyclic, 15 jobs), sweep_s4 (106), the report and `all`
+    suite.write_text("experiments: [tiny_c41, sweep_s4]\nmax_jobs: 110\n")
+    with pytest.raises(ParamsError) as info:
+        load_params(params_dir)
+    assert str(info.value) == (
+        f"{suite}: experiments: the suite makes 123 jobs (9 experiments, counting each sweep "
+        f"member), more than max_jobs = 110; list fewer experiments or raise max_jobs in {suite}"
+    )
+    suite.write_text("experiments: [tiny_c41, sweep_s4]\nmax_jobs: 123\n")
+    assert len(load_params(params_dir)["sweeps"]["sweep_s4"]) == 8
+    suite.write_text("experiments: [tiny_c41]\nmax_jobs: 0\n")
+    with pytest.raises(ParamsError, match="suite.yaml: max_jobs: 0 is less than the minimum"):
+        load_params(params_dir)
+
+
+def test_default_suite_is_far_below_the_default_limit():
+    p = load_params(PARAMS)
+    members = {n: p["sweeps"].get(n, [n]) for n in p["suite"]["experiments"]}
+    jobs = check_suite_jobs(members, p["experiments"], set(p["batched"]), DEFAULT_MAX_JOBS, "x")
+    assert jobs < DEFAULT_MAX_JOBS / 10
+
+
+def test_colour_scale_rule_is_plotlys():
+    """The cheap check at load accepts exactly what plotly's colour-axis validator does."""
+    import plotly.graph_objects as go
+    from plotly.colors import named_colorscales
+
+    names = named_colorscales()
+    candidates = names + [n.upper() for n in names] + [n.title() + "_r" for n in names]
+    candidates += ["Bluez", "", "_r", "Blues_R", "Blues_rr", "Blues ", "rdbu_r_r", "Viridis_r"]
+    for name in candidates:
+        try:
+            go.layout.Coloraxis(colorscale=name)
+            plotly_takes = True
+        except ValueError:
+            plotly_takes = False
+        assert is_colorscale(name) == plotly_takes, name

@@ -80,8 +80,18 @@ def read_activation(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
     float32, every position."""
     meta = _meta(path)
     df = read_parquet(path)
-    values = df[df.columns[3:]].to_numpy(dtype=np.float32)
+    values = _finite(df[df.columns[3:]].to_numpy(dtype=np.float32), path)
     return values.reshape(len(df), *meta["unit_shape"]), meta
+
+
+def _finite(values: np.ndarray, path: str | Path) -> np.ndarray:
+    """``values`` unchanged; NaN or inf is an ArtifactError (an analysis must not draw it)."""
+    if not np.isfinite(values).all():
+        raise ArtifactError(
+            f"{path}: activations are not finite (NaN or inf: the checkpoint's weights "
+            "overflowed?); rebuild the activation cache from a finite checkpoint"
+        )
+    return values
 
 
 def _meta(path: str | Path) -> dict[str, Any]:
@@ -155,4 +165,4 @@ class ActivationCache:
         order = math.isqrt(len(df))
         # A copy: pandas may hand out a read-only view, which torch.from_numpy warns about.
         values = np.array(df.to_numpy(dtype=np.float32), copy=True)
-        return values.reshape(order, order, len(columns))
+        return _finite(values, path).reshape(order, order, len(columns))

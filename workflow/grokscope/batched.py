@@ -36,6 +36,7 @@ from grokscope.metrics import loss_and_accuracy
 from grokscope.models import build_model
 from grokscope.train import (
     TrainPaths,
+    check_finite,
     make_optimizer,
     pick_device,
     publish_outputs,
@@ -165,6 +166,8 @@ def train_batched(
             test_loss, test_acc = loss_and_accuracy(test_logits[k], test_y[k])
             values = [epoch, train_loss, train_acc, test_loss, test_acc]
             rows[k].append(dict(zip(METRIC_COLUMNS, values, strict=True)))
+            check_finite(epoch, rows[k][-1], cfg, f" (seed {exps[k]['seed']})")
+        for k in range(k_seeds):
             if epoch in saves:
                 state = {name: stacked[name][k] for name in state_keys}
                 sidecar = {"params": exps[k], "order": order, "metrics": rows[k][-1]}

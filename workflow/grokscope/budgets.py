@@ -1,4 +1,5 @@
-"""Up-front refusals of work that cannot fit: memory and disk estimates.
+"""Up-front refusals of work that cannot fit: memory and disk estimates, the length of a
+training run, and the number of jobs a suite makes.
 
 Each check raises a one-line :class:`~grokscope.errors.ParamsError` naming the params file,
 the fields that drive the estimate, and the estimate itself, before any job starts.
@@ -7,6 +8,7 @@ the fields that drive the estimate, and the estimate itself, before any job star
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 from functools import cache
@@ -14,9 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from grokscope.errors import ParamsError
+from grokscope.pipeline import SWEEP_STEPS, experiment_steps
 
 # Refuse work whose rough working set exceeds this share of physical memory.
 MEMORY_SHARE = 0.5
+# Checkpoints and evaluations one training run may make (see check_training_length).
+MAX_CHECKPOINTS = 10_000
+MAX_EVALUATIONS = 100_000
+# Jobs a suite may make unless params/suite.yaml sets `max_jobs` (README: "Suite size"):
+# a typo in a sweep can make thousands of members, and Snakemake's DAG of them takes
+# minutes and gigabytes before it runs anything.
+DEFAULT_MAX_JOBS = 2_000
 
 
 def physical_memory() -> int:
@@ -26,37 +36,115 @@ def physical_memory() -> int:
 
 def _count(x: float) -> str:
     """1,234 for ordinary numbers, 1.2e+15 for astronomical ones (n! grows fast)."""
-    return f"{x:,.0f}" if x < 1e12 else f"{float(x):.1e}"
+    x = float(x) if abs(x) < 1e300 else math.inf
+    return f"{x:,.0f}" if x < 1e12 else f"{x:.1e}"
 
 
-def training_bytes(order: int, model: dict[str, Any]) -> int:
+def training_bytes(order: float, model: dict[str, Any]) -> float:
     """Rough peak bytes to train ``model`` full-batch on all order² pairs (float32).
 
     Counts the floats each pair keeps alive in a step (the model's own estimate) three times
-    (forward, saved for backward, gradient) plus the int64 dataset; good to a factor of two,
-    which is all a refusal needs.
+    (forward, saved for backward, gradient) plus the int64 dataset, and every parameter four
+    times (weights, gradients, AdamW's two moments); good to a factor of two, which is all a
+    refusal needs. A float, so astronomical sizes stay finite or ``inf``, never an error.
     """
     from grokscope.models import MODELS
 
-    per_pair = MODELS[model["kind"]].floats_per_pair(model, order)
-    return order * order * (3 * 4 * per_pair + 3 * 8)
+    cls = MODELS[model["kind"]]
+    per_pair = float(cls.floats_per_pair(model, order))
+    return float(order) ** 2 * (3 * 4 * per_pair + 3 * 8) + 4 * 4 * cls.parameter_count(
+        model, order
+    )
 
 
-def check_training(exp: dict[str, Any], order: int, path: str | Path) -> None:
-    """Refuse training that would not fit in memory, naming the group and the model's width."""
+def check_training(exp: dict[str, Any], order: float, path: str | Path) -> None:
+    """Refuse training that would not fit in memory, naming the fields that drive the
+    estimate: ``group.n`` when even the narrowest model would not fit, else the model's widths
+    (those that alone would make it fit, or all of them)."""
     from grokscope.models import MODELS
 
-    need, have = training_bytes(order, exp["model"]), physical_memory()
-    if need <= MEMORY_SHARE * have:
+    model = exp["model"]
+    need, have = training_bytes(order, model), physical_memory()
+    budget = MEMORY_SHARE * have
+    if need <= budget:
         return
-    widths = MODELS[exp["model"]["kind"]].width_fields
-    sizes = ", ".join(f"model.{w} = {exp['model'][w]}" for w in widths)
+    widths = MODELS[model["kind"]].width_fields
+    if training_bytes(order, {**model, **dict.fromkeys(widths, 1)}) > budget:
+        fields = ["group.n"]
+    else:
+        fields = [f"model.{w}" for w in widths if training_bytes(order, {**model, w: 1}) <= budget]
+        fields = fields or [f"model.{w}" for w in widths]
+    sizes = ", ".join(f"model.{w} = {_count(model[w])}" for w in widths)
     raise ParamsError(
-        f"{path}: group.n: training on all "
-        f"{_count(order * order)} pairs of a group of order {_count(order)} with {sizes} "
+        f"{path}: {', '.join(fields)}: training on all {_count(float(order) ** 2)} pairs of a "
+        f"group of order {_count(order)} (group.n = {_count(exp['group']['n'])}) with {sizes} "
         f"needs about {_count(need / 2**30)} GiB, more than {MEMORY_SHARE:.0%} of this "
-        f"machine's {have / 2**30:.1f} GiB"
+        f"machine's {have / 2**30:.1f} GiB; lower {' or '.join(fields)}"
     )
+
+
+def check_training_length(train: dict[str, Any], path: str | Path) -> None:
+    """Refuse more checkpoints or evaluations than the run can keep: every checkpoint is a
+    file, and every evaluation's metrics ride in the resume state's header (safetensors caps
+    headers at 100 MB)."""
+    checkpoints = train["epochs"] // train["checkpoint_every"] + train["log_checkpoints"] + 2
+    if checkpoints > MAX_CHECKPOINTS:
+        raise ParamsError(
+            f"{path}: train.checkpoint_every: {_count(train['epochs'])} epochs with a checkpoint "
+            f"every {_count(train['checkpoint_every'])} make {_count(checkpoints)} checkpoints, "
+            f"more than {MAX_CHECKPOINTS:,}; raise train.checkpoint_every"
+        )
+    evaluations = train["epochs"] // train["eval_every"] + checkpoints
+    if evaluations > MAX_EVALUATIONS:
+        raise ParamsError(
+            f"{path}: train.eval_every: {_count(train['epochs'])} epochs with an evaluation "
+            f"every {_count(train['eval_every'])} make {_count(evaluations)} evaluations, more "
+            f"than {MAX_EVALUATIONS:,}; raise train.eval_every"
+        )
+
+
+def experiment_jobs(exp: dict[str, Any]) -> int:
+    """How many jobs one experiment makes (:func:`grokscope.pipeline.experiment_steps`)."""
+    return len(experiment_steps("import" in exp, exp["group"]["name"] == "cyclic"))
+
+
+def check_sweep_jobs(
+    exp: dict[str, Any], lengths: list[int], max_jobs: int, path: str | Path
+) -> None:
+    """Refuse a sweep whose members would make more than ``max_jobs`` jobs, before any member
+    is built (``lengths``: how many values each swept key has)."""
+    members = math.prod(lengths)
+    jobs = members * experiment_jobs(exp) + len(SWEEP_STEPS)
+    if jobs > max_jobs:
+        sizes = " × ".join(f"{n:,}" for n in lengths)
+        raise ParamsError(
+            f"{path}: sweep: {sizes} values make {members:,} members and {jobs:,} jobs, more "
+            f"than max_jobs = {max_jobs:,} (suite.yaml); sweep fewer values or raise max_jobs"
+        )
+
+
+def check_suite_jobs(
+    suite: dict[str, list[str]],
+    experiments: dict[str, dict[str, Any]],
+    batched: set[str],
+    max_jobs: int,
+    path: str | Path,
+) -> int:
+    """Refuse a suite (suite entry → its experiments) that makes more than ``max_jobs`` jobs,
+    counted as ``snakemake -n`` counts them from an empty ``results/``; return the count."""
+    jobs = 2  # the report and the target rule `all`
+    for name, members in suite.items():
+        jobs += sum(experiment_jobs(experiments[m]) for m in members)
+        if members != [name]:  # a sweep: its own steps; batched: one training job for all
+            jobs += len(SWEEP_STEPS) - (len(members) - 1 if name in batched else 0)
+    if jobs > max_jobs:
+        count = sum(map(len, suite.values()))
+        raise ParamsError(
+            f"{path}: experiments: the suite makes {jobs:,} jobs ({count:,} experiments, "
+            f"counting each sweep member), more than max_jobs = {max_jobs:,}; list fewer "
+            f"experiments or raise max_jobs in {path}"
+        )
+    return jobs
 
 
 @cache

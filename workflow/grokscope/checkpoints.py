@@ -86,6 +86,12 @@ def load_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str
 def load_model(path: str | Path) -> tuple[HookedModule, dict[str, Any]]:
     """The model of a checkpoint, rebuilt from its sidecar, in eval mode: ``(model, sidecar)``."""
     state, sidecar = load_checkpoint(path)
+    for name, tensor in state.items():
+        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            raise ArtifactError(
+                f"{path}: weights {name} are not finite (NaN or inf: the run diverged?); "
+                "retrain it (a lower train.lr) before analysing it"
+            )
     params = sidecar["params"]
     model = build_model(params["model"], sidecar["order"], params["seed"])
     try:

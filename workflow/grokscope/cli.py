@@ -25,6 +25,7 @@ import ast
 import importlib
 import json
 import sys
+import traceback
 from pathlib import Path
 
 from grokscope.errors import GrokscopeError
@@ -129,3 +130,12 @@ def main(argv: list[str] | None = None) -> None:
     except GrokscopeError as err:
         # Expected failures are one line, no traceback.
         sys.exit(f"grokscope {args.command}: {err}")
+    except Exception as err:
+        # A bug (or a fault nothing anticipated): the traceback for whoever debugs it (a job's
+        # log), then the same closing line as any failure (grokscope.failures reads it).
+        traceback.print_exc()
+        first = (str(err).splitlines() or [""])[0][:300]
+        sys.exit(
+            f"grokscope {args.command}: unexpected {type(err).__name__}: {first} (not a params "
+            "or input problem grokscope knows; the traceback is above in this output)"
+        )

@@ -54,4 +54,16 @@ def read_curves(path: str | Path) -> pd.DataFrame:
     missing = set(METRIC_COLUMNS) - set(df.columns)
     if missing:
         raise ArtifactError(f"{path}: metrics table lacks columns {sorted(missing)}")
+    # Losses are always measured; accuracies may be missing (NaN: an imported run's log).
+    numeric = df[METRIC_COLUMNS].apply(pd.to_numeric, errors="coerce")
+    bad = numeric[["train_loss", "test_loss"]].isna().any(axis=1) | numeric.isin(
+        [float("inf"), float("-inf")]
+    ).any(axis=1)
+    if bad.any():
+        row, epoch = df[bad].iloc[0], numeric["epoch"][bad].iloc[0]
+        epoch = f"{epoch:.0f}" if pd.notna(epoch) else "?"
+        raise ArtifactError(
+            f"{path}: not finite at epoch {epoch} (train_loss {row['train_loss']}, "
+            f"test_loss {row['test_loss']}): the run diverged; retrain it (a lower train.lr)"
+        )
     return df

@@ -10,6 +10,7 @@ initialisation, and the metrics at epoch ``e`` are measured on those weights.
 
 from __future__ import annotations
 
+import math
 import shutil
 import sys
 from collections.abc import Callable, Collection, Iterable
@@ -23,6 +24,7 @@ from tqdm import tqdm
 
 from grokscope.checkpoints import checkpoint_epochs, load_tensors, save_checkpoint, save_tensors
 from grokscope.curves import METRIC_COLUMNS, summarize
+from grokscope.errors import MachineError, TrainingError
 from grokscope.groups import group_order
 from grokscope.hooks import HookedModule
 from grokscope.io import write_json, write_text
@@ -31,9 +33,13 @@ from grokscope.models import build_model
 
 
 def pick_device(choice: str) -> torch.device:
-    """``auto`` → CUDA when present, else CPU; ``cuda`` without a GPU is an error."""
+    """``auto`` → CUDA when present, else CPU; ``cuda`` without a GPU is a MachineError."""
     if choice == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("train.device is 'cuda' but no CUDA device is available")
+        raise MachineError(
+            "train.device is 'cuda' but this machine has no CUDA device that torch can use "
+            f"(torch {torch.__version__}); set train.device: auto (CUDA when present) or cpu, "
+            "or run the job on a GPU node with a CUDA build of torch"
+        )
     if choice == "auto":
         choice = "cuda" if torch.cuda.is_available() else "cpu"
     return torch.device(choice)
@@ -42,6 +48,27 @@ def pick_device(choice: str) -> torch.device:
 def warmup_lr(lr: float, step: int, warmup_steps: int) -> float:
     """Linear warm-up ``lr * min(step / warmup_steps, 1)`` as in the published run (step 0 → 0)."""
     return lr if warmup_steps == 0 else lr * min(step / warmup_steps, 1.0)
+
+
+def check_finite(epoch: int, row: dict[str, float], cfg: dict[str, Any], who: str = "") -> None:
+    """Stop training when an evaluated loss is not finite: once NaN or inf, every later step
+    is too, and nothing from such a run should be published.
+
+    Args:
+        epoch: the evaluated epoch.
+        row: its metrics (:data:`METRIC_COLUMNS`).
+        cfg: the ``train`` block (named in the message: what to change).
+        who: which run, for a batched run's member (e.g. ``" (seed 3)"``).
+    """
+    for split in ("train", "test"):
+        loss = row[f"{split}_loss"]
+        if not math.isfinite(loss):
+            raise TrainingError(
+                f"training diverged at epoch {epoch}{who}: {split} loss is {loss}; lower "
+                f"train.lr (now {cfg['lr']:g}) or train.weight_decay (now "
+                f"{cfg['weight_decay']:g}), or raise train.warmup_steps (now "
+                f"{cfg['warmup_steps']}); nothing from this run was published"
+            )
 
 
 @torch.no_grad()
@@ -212,7 +239,9 @@ def train(
     opt = make_optimizer(model.parameters(), cfg)
 
     # Resume: the scratch dir holds checkpoints written so far and one state file with the
-    # model, the optimizer moments, the epoch and the metric rows, written atomically together.
+    # model, the optimizer moments, the epoch, the metric rows and the params, written
+    # atomically together. A state of other params (changed after a crash or a divergence)
+    # is not this run's: start over.
     scratch_ckpts, state_file = paths.resume / "checkpoints", paths.resume / "state.safetensors"
     start, rows = 0, []
     # A state without its checkpoints means a crash while publishing: start over.
@@ -224,9 +253,13 @@ def train(
             stale.unlink()
     if state_file.exists() and scratch_ckpts.exists():
         tensors_, meta = load_tensors(state_file)
-        model.load_state_dict({k[6:]: v for k, v in tensors_.items() if k.startswith("model.")})
-        _restore_optimizer(opt, model, tensors_)
-        start, rows = meta["epoch"], meta["rows"]
+        if meta.get("params") == exp:
+            state = {k[6:]: v for k, v in tensors_.items() if k.startswith("model.")}
+            model.load_state_dict(state)
+            _restore_optimizer(opt, model, tensors_)
+            start, rows = meta["epoch"], meta["rows"]
+        else:
+            shutil.rmtree(paths.resume)
 
     sidecar = {"params": exp, "order": order}
     saves = set(checkpoint_epochs(cfg["epochs"], cfg["checkpoint_every"], cfg["log_checkpoints"]))
@@ -235,14 +268,16 @@ def train(
         train_loss, train_acc = evaluate(model, train_x, train_y)
         test_loss, test_acc = evaluate(model, test_x, test_y)
         values = [epoch, train_loss, train_acc, test_loss, test_acc]
-        rows.append(dict(zip(METRIC_COLUMNS, values, strict=True)))
+        row = dict(zip(METRIC_COLUMNS, values, strict=True))
+        check_finite(epoch, row, cfg)  # before anything is saved: the resume state stays
+        rows.append(row)
         if epoch in saves:
             save_checkpoint(
                 scratch_ckpts, epoch, model.state_dict(), {**sidecar, "metrics": rows[-1]}
             )
             state = {f"model.{k}": v for k, v in model.state_dict().items()}
             state |= _optimizer_tensors(opt, names)
-            save_tensors(state_file, state, {"epoch": epoch, "rows": rows})
+            save_tensors(state_file, state, {"epoch": epoch, "rows": rows, "params": exp})
 
     if start == 0:
         record(0)

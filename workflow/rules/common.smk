@@ -130,3 +130,20 @@ def record_in_dvc():
     current = {str(f) for job in dag.jobs if not dag.needrun(job) or dag.finished(job)
                for f in job.output}  # fmt: skip
     record(executed, current)
+
+
+def report_failures():
+    """After a failed run: one line per failed job on the terminal, with the reason its step
+    wrote last in its log, the params file and the log (grokscope.failures)."""
+    from grokscope.failures import failure_line
+
+    failed = getattr(getattr(workflow, "scheduler", None), "failed", None)
+    if failed is None:  # a Snakemake that keeps no such record: point at the logs
+        print("grokscope: a job failed; its log in results/logs/ ends with why", file=sys.stderr)
+        return
+    for job in sorted(failed, key=str):
+        wildcards = dict(job.wildcards.items())
+        name = wildcards.get("exp") or wildcards.get("sweep") or getattr(job.params, "source", None)
+        stem = PARAMS["sources"].get(name, name)
+        source = f"params/experiments/{stem}.yaml" if stem else None
+        print(failure_line(job.rule.name, wildcards, list(job.log), source), file=sys.stderr)

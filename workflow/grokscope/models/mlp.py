@@ -53,6 +53,11 @@ class BilinearNet(HookedModule):
         """Floats one training pair keeps alive in a step (for memory estimates)."""
         return 2 * spec["embed_dim"] + order
 
+    @staticmethod
+    def parameter_count(spec: dict[str, Any], order: int) -> int:
+        """Parameters of the model (for memory estimates)."""
+        return 3 * order * spec["embed_dim"]
+
     def embedding_matrices(self) -> dict[str, torch.Tensor]:
         return {
             "W_E_a": self.W_E_a.detach(),
@@ -128,6 +133,11 @@ class OneLayerMLP(HookedModule):
     @staticmethod
     def floats_per_pair(spec: dict[str, Any], order: int) -> int:
         return 2 * spec["embed_dim"] + spec["hidden_dim"] + order
+
+    @staticmethod
+    def parameter_count(spec: dict[str, Any], order: int) -> int:
+        embed, hidden = spec["embed_dim"], spec["hidden_dim"]
+        return 2 * order * embed + 2 * embed * hidden + hidden * order
 
     def embedding_matrices(self) -> dict[str, torch.Tensor]:
         return {

@@ -115,7 +115,7 @@ class Transformer(HookedModule):
     neuron_pre_hook = "blocks.0.mlp.hook_pre"
     resid_hook = "blocks.0.hook_resid_post"
     answer_position = 2  # the '=' token
-    width_fields = ("d_model", "d_mlp")
+    width_fields = ("d_model", "n_heads", "d_head", "d_mlp")
 
     def answer_axis(self, hook: str) -> int | None:
         if hook == "hook_logits":
@@ -200,8 +200,16 @@ class Transformer(HookedModule):
 
     @staticmethod
     def floats_per_pair(spec: dict[str, Any], order: int) -> int:
-        # Three positions of residual-stream-sized activations and MLP neurons.
-        return 3 * (6 * spec["d_model"] + 2 * spec["d_mlp"]) + order
+        # Three positions of residual-stream-sized activations, attention and MLP neurons.
+        heads = spec["n_heads"] * (3 * spec["d_head"] + 3)
+        return 3 * (6 * spec["d_model"] + 2 * spec["d_mlp"] + heads) + order
+
+    @staticmethod
+    def parameter_count(spec: dict[str, Any], order: int) -> int:
+        d_model, d_mlp = spec["d_model"], spec["d_mlp"]
+        attention = 4 * spec["n_heads"] * d_model * spec["d_head"]
+        mlp = 2 * d_model * d_mlp + d_mlp + d_model
+        return (2 * order + 4) * d_model + attention + mlp
 
     def embedding_matrices(self) -> dict[str, torch.Tensor]:
         # The '=' row of W_E is not a group element.
