@@ -14,26 +14,6 @@ from grokscope.plots.common import Style, bar_figure, palette
 from grokscope.plots.heatmaps import Panel, heatmap_figure, heatmap_grid
 
 
-def select_neurons(clusters: pd.DataFrame, sizes: pd.DataFrame, count: int) -> list[int]:
-    """``count`` neurons to plot, deterministically: the first clean neuron of each cluster,
-    largest clusters first; then, if needed, the remaining neurons by descending fraction
-    explained (ties by index).
-
-    ``clusters``: ``neuron_clusters.parquet`` (``neuron, irrep, fraction, clean``);
-    ``sizes``: ``cluster_sizes.parquet`` (``irrep, neurons, clean``, largest first).
-    """
-    alive = clusters[clusters["irrep"] != "dead"].sort_values("neuron")
-    chosen: list[int] = []
-    for irrep in sizes.loc[sizes["irrep"] != "dead", "irrep"]:
-        clean = alive[(alive["irrep"] == irrep) & alive["clean"]]
-        if len(clean) and len(chosen) < count:
-            chosen.append(int(clean["neuron"].iloc[0]))
-    rest = clusters[~clusters["neuron"].isin(chosen)]
-    rest = rest.sort_values(["fraction", "neuron"], ascending=[False, True], na_position="last")
-    chosen += [int(n) for n in rest["neuron"].iloc[: max(0, count - len(chosen))]]
-    return chosen
-
-
 def activation_panels(
     values: np.ndarray,
     titles: Sequence[str],
