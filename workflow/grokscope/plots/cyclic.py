@@ -194,8 +194,8 @@ def units_by_c_and_a(
 
 
 def handmade_wave(waves: dict[str, np.ndarray], shifts: Sequence[int], style: Style) -> go.Figure:
-    """Seed ``004``'s hand-made wave (middle), its reversed copy shifted by ``c`` (bottom) and
-    their sum (top), one ``c`` per slider step, offset apart as in the notebook; dotted
+    """Seed ``004``'s hand-made wave (top), its reversed copy shifted by ``c`` (middle) and
+    their sum (bottom), one ``c`` per slider step, offset apart as in the notebook; dotted
     markers at the sum's symmetry points ``c/2`` and ``c/2 + n/2``.
 
     ``waves``: name → ``(n, n)`` indexed ``(c, x)``
