@@ -63,6 +63,11 @@ METRICS: dict[str, tuple[str, Callable[[dict[str, Any]], Any]]] = {
 }
 
 
+def _kinds(flags: list[str]) -> str:
+    """The kinds of the key-set check's flags (the words before each colon), once each."""
+    return "; ".join(dict.fromkeys(flag.split(":")[0] for flag in flags))
+
+
 def _metric(metrics: dict[str, Any], read: Callable[[dict[str, Any]], Any]) -> Any:
     try:
         return read(metrics)
@@ -91,7 +96,7 @@ def _key_rules(metrics: dict[str, Any]) -> list[str]:
             "limit", "similarity gap", "check"]  # fmt: skip
     rows = []
     for name, r in rules.items():
-        verdict = "; ".join(f.split(":")[0] for f in r["flags"]) or "ok"
+        verdict = _kinds(r["flags"]) or "ok"
         cells = [name, ", ".join(r["key_irreps"])]
         cells += [_fmt(r[k]) for k in ("restricted_loss", "restricted_limit", "excluded_loss",
                                        "excluded_limit", "gap")]  # fmt: skip

@@ -138,7 +138,7 @@ def check_title(title: str, check: Mapping[str, Any]) -> str:
     """``title`` with the key-set check's verdict: confirmed, or each flag's first words."""
     if not check["flags"]:
         return f"{title}: key set confirmed by ablation"
-    return f"{title}: ⚠ " + "; ".join(flag.split(":")[0] for flag in check["flags"])
+    return f"{title}: ⚠ " + "; ".join(dict.fromkeys(f.split(":")[0] for f in check["flags"]))
 
 
 def key_irrep_rules(
