@@ -228,6 +228,28 @@ def test_malformed_figures(params_dir):
         load_params(params_dir)
 
 
+def test_figures_take_neuron_indices_or_a_count(params_dir, tmp_path):
+    from grokscope.steps.figure_neurons import chosen_units
+
+    path = params_dir / "figures.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["neurons"], data["outputs"] = [0, 35, 67], [0, 35, 67]  # as seed 000 plotted
+    path.write_text(yaml.safe_dump(data))
+    style = load_params(params_dir)["figures"]
+    where = tmp_path / "mlp_d53" / "activations"
+    assert chosen_units(style, "neurons", 128, where) == [0, 35, 67]
+    assert chosen_units({"neurons": 4}, "neurons", 128, where) is None  # automatic choice
+    with pytest.raises(
+        ParamsError, match=r"figures.yaml: neurons: \[67\] out of range for mlp_d53"
+    ):
+        chosen_units(style, "neurons", 64, where)
+    for bad in ([], [1, 1], [-1], "0, 35"):
+        data["neurons"] = bad
+        path.write_text(yaml.safe_dump(data))
+        with pytest.raises(ParamsError, match="figures.yaml: neurons"):
+            load_params(params_dir)
+
+
 def test_missing_params_file(params_dir):
     (params_dir / "figures.yaml").unlink()
     with pytest.raises(ParamsError, match="figures.yaml: file not found"):
