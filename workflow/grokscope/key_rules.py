@@ -42,6 +42,7 @@ top-``m`` passes, the set ends at the largest gap among eligible ranks, and is f
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -168,7 +169,9 @@ def choose_confirmed(
     )
 
 
-def search_stop(similarity: pd.Series, test_loss: float, order: int, rule: Rule):
+def search_stop(
+    similarity: pd.Series, test_loss: float, order: int, rule: Rule
+) -> Callable[[int, dict[str, float]], bool]:
     """When :func:`grokscope.ablations.prefix_search` may stop for the ``confirmed`` rule: a
     top-``m`` has passed and the next rank is below ``min_similarity`` (no later candidate)."""
     values = similarity.to_numpy()
