@@ -8,17 +8,26 @@ import pytest
 import torch
 
 from grokscope.ablations import (
+    AllPairs,
     exclude,
     keep_block,
     logit_transform,
     logits_with_neurons,
     neuron_values,
     product_basis,
-    remove_frequencies,
     restrict,
     split_losses,
 )
 from grokscope.data import all_pairs
+from grokscope.frequency_ablations import (
+    BOTH_INPUTS,
+    SEED_ABLATIONS,
+    frequency_rows,
+    remove_frequencies,
+    remove_frequencies_along_b,
+    seed_non_key_frequencies,
+    seed_sum_difference_frequencies,
+)
 from grokscope.groups import make_group
 from grokscope.models import BilinearNet
 from grokscope.progress import gini
@@ -146,3 +155,59 @@ def test_logits_are_affine_in_the_neurons_as_the_ablations_assume(kind):
     assert torch.allclose(
         neuron_map.transformed(lambda v: exclude(v, dirs), some), direct, atol=1e-4
     )
+
+
+def test_seed_004_frequency_ablations_act_along_b_only():
+    """Seed 004's ablations on a hand-built network whose answer is known.
+
+    Units 0-3 compute SCALE · cos(w(a + b − c)) (frequency K along a and along b); unit 4 is
+    cos(2wa) (frequency 2K along a, constant along b) and unit 5 cos(2wb) (2K along b), both
+    read out against D · cos(2wc). The sum/difference frequencies of the key K are {2K}.
+    The notebook's FFT along b removes unit 5 only; the two-input generalisation removes both.
+    """
+    n, k, scale, d = N, K, SCALE, 100.0
+    w = 2 * math.pi * k / n
+    x = torch.arange(n, dtype=torch.float32)
+    cos, sin, one = torch.cos(w * x), torch.sin(w * x), torch.ones(n)
+    cos2 = torch.cos(2 * w * x)
+    model = BilinearNet(n, 6, seed=0)
+    with torch.no_grad():
+        model.W_E_a.copy_(torch.stack([cos, sin, cos, sin, cos2, one], dim=1))
+        model.W_E_b.copy_(torch.stack([cos, sin, sin, cos, one, cos2], dim=1))
+        model.W_U.copy_(torch.stack([scale * cos, -scale * cos, scale * sin, scale * sin,
+                                     d * cos2, d * cos2]))  # fmt: skip
+    group = make_group("cyclic", n)
+    pairs = all_pairs(group)[:, :2]
+    labels = group.table.flatten()
+    is_train = torch.rand(n * n, generator=torch.Generator().manual_seed(1)) < 0.4
+    s = AllPairs(model, pairs, labels, is_train)
+    rows = {r["ablation"]: r for r in frequency_rows(s, n, neuron_values(model, pairs), [k])}
+
+    a, b = pairs[:, 0].double(), pairs[:, 1].double()
+    c = torch.arange(n, dtype=torch.float64)
+    clean = scale * torch.cos(w * (a[:, None] + b[:, None] - c[None, :]))
+    unit4 = d * torch.cos(2 * w * a)[:, None] * torch.cos(2 * w * c)[None, :]
+    expected = {
+        SEED_ABLATIONS["without sum/difference frequencies"]: clean + unit4,
+        SEED_ABLATIONS["key frequencies only"]: clean + unit4,
+        BOTH_INPUTS["without sum/difference frequencies"]: clean,
+        BOTH_INPUTS["key frequencies only"]: clean,
+    }
+    for name, logits in expected.items():
+        want = split_losses(logits, labels, is_train)
+        assert rows[name]["train_loss"] == pytest.approx(want["train_loss"], rel=1e-4), name
+        assert rows[name]["test_loss"] == pytest.approx(want["test_loss"], rel=1e-4), name
+    # The two readings differ here: unit 4 costs loss that only the generalisation removes.
+    seed = rows[SEED_ABLATIONS["without sum/difference frequencies"]]["train_loss"]
+    both = rows[BOTH_INPUTS["without sum/difference frequencies"]]["train_loss"]
+    assert seed > 2 * both
+
+    # The seed's lists: keys stay in the sum/difference list; n//2 is never "not key".
+    assert seed_sum_difference_frequencies([14, 35, 41, 42, 52], 113)[:3] == [1, 6, 7]
+    assert 41 in seed_sum_difference_frequencies([6, 35, 41], 113)  # 35 + 6: a key, kept
+    assert 56 not in seed_non_key_frequencies([14], 113) and 55 in seed_non_key_frequencies(
+        [14], 113
+    )
+    planted = torch.cos(2 * w * x)[:, None] + torch.cos(2 * w * x)[None, :]  # (a, b)
+    along_b = remove_frequencies_along_b(planted[..., None], [2 * k])[..., 0]
+    assert torch.allclose(along_b, torch.cos(2 * w * x)[:, None].expand(n, n), atol=1e-5)

@@ -55,7 +55,17 @@ FIGURES = {
         "logit_fit",
         "ablations",
         "ablations_by_irrep",
+        "logit_components_ab",
+        "key_irrep_rules",
+        "key_irrep_search",
     },
+    "over_training": {
+        "embedding_shares_over_training",
+        "clusters_over_training",
+        "logit_similarity_over_training",
+        "logit_fit_over_training",
+    },
+    # The tiny cyclic experiment is an MLP: no attention, no residual stream, ReLU neurons.
     "cyclic": {
         "relu_harmonics",
         "frequency_ablations",
@@ -64,6 +74,12 @@ FIGURES = {
         "preactivations_by_phase",
         "running_sums",
         "running_sums_ideal",
+        "running_sums_seed_mock",
+        "ideal_preactivations",
+        "handmade_wave",
+        "ideal_cosines",
+        "frequency_output",
+        "one_frequency_kept",
     },
 }
 

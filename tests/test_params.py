@@ -256,6 +256,28 @@ def test_malformed_figures(params_dir):
         load_params(params_dir)
 
 
+def test_figures_take_neuron_indices_or_a_count(params_dir, tmp_path):
+    from grokscope.steps.figure_neurons import chosen_units
+
+    path = params_dir / "figures.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["neurons"], data["outputs"] = [0, 35, 67], [0, 35, 67]  # as seed 000 plotted
+    path.write_text(yaml.safe_dump(data))
+    style = load_params(params_dir)["figures"]
+    where = tmp_path / "mlp_d53" / "activations"
+    assert chosen_units(style, "neurons", 128, where) == [0, 35, 67]
+    assert chosen_units({"neurons": 4}, "neurons", 128, where) is None  # automatic choice
+    with pytest.raises(
+        ParamsError, match=r"figures.yaml: neurons: \[67\] out of range for mlp_d53"
+    ):
+        chosen_units(style, "neurons", 64, where)
+    for bad in ([], [1, 1], [-1], "0, 35"):
+        data["neurons"] = bad
+        path.write_text(yaml.safe_dump(data))
+        with pytest.raises(ParamsError, match="figures.yaml: neurons"):
+            load_params(params_dir)
+
+
 def test_missing_params_file(params_dir):
     (params_dir / "figures.yaml").unlink()
     with pytest.raises(ParamsError, match="figures.yaml: file not found"):
@@ -414,23 +436,23 @@ def test_cheap_irrep_labels_are_the_fourier_bases_labels(name, n):
 
 def test_suite_size_limit_counts_jobs_and_is_overridable(params_dir):
     suite = params_dir / "suite.yaml"
-    # Every sweep file (listed or not) on its own: 8 members of 13 jobs + 2 sweep steps
+    # Every sweep file (listed or not) on its own: 8 members of 15 jobs + 2 sweep steps
     suite.write_text("experiments: [tiny_c41]\nmax_jobs: 100\n")
     with pytest.raises(ParamsError) as info:
         load_params(params_dir)
     assert str(info.value) == (
-        f"{params_dir}/experiments/sweep_s4.yaml: sweep: 8 values make 8 members and 106 jobs, "
+        f"{params_dir}/experiments/sweep_s4.yaml: sweep: 8 values make 8 members and 122 jobs, "
         "more than max_jobs = 100 (suite.yaml); sweep fewer values or raise max_jobs"
     )
-    # The suite: tiny_c41 (cyclic, 15 jobs), sweep_s4 (106), the report and `all`
-    suite.write_text("experiments: [tiny_c41, sweep_s4]\nmax_jobs: 110\n")
+    # The suite: tiny_c41 (cyclic, 17 jobs), sweep_s4 (122), assets, the report and `all`
+    suite.write_text("experiments: [tiny_c41, sweep_s4]\nmax_jobs: 130\n")
     with pytest.raises(ParamsError) as info:
         load_params(params_dir)
     assert str(info.value) == (
-        f"{suite}: experiments: the suite makes 123 jobs (9 experiments, counting each sweep "
-        f"member), more than max_jobs = 110; list fewer experiments or raise max_jobs in {suite}"
+        f"{suite}: experiments: the suite makes 142 jobs (9 experiments, counting each sweep "
+        f"member), more than max_jobs = 130; list fewer experiments or raise max_jobs in {suite}"
     )
-    suite.write_text("experiments: [tiny_c41, sweep_s4]\nmax_jobs: 123\n")
+    suite.write_text("experiments: [tiny_c41, sweep_s4]\nmax_jobs: 142\n")
     assert len(load_params(params_dir)["sweeps"]["sweep_s4"]) == 8
     suite.write_text("experiments: [tiny_c41]\nmax_jobs: 0\n")
     with pytest.raises(ParamsError, match="suite.yaml: max_jobs: 0 is less than the minimum"):

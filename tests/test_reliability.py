@@ -335,7 +335,8 @@ def test_corrupt_metrics_json_is_named(trained: Path, tmp_path):
     assert done.returncode == 0, done.stderr
     key = tmp_path / "key_irreps.json"
     key.write_text("not json at all")
-    outputs = [f"directions={tmp_path / 'd.parquet'}", f"metrics={tmp_path / 'l.json'}"]
+    outputs = [f"directions={tmp_path / 'd.parquet'}", f"metrics={tmp_path / 'l.json'}",
+               f"components={tmp_path / 'c.parquet'}"]  # fmt: skip
     done = cli("logits", "--inputs", f"activations={acts}", f"key_irreps={key}",
                "--outputs", *outputs)  # fmt: skip
     assert_one_line_error(done, "key_irreps.json", "not valid JSON")

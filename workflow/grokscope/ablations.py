@@ -9,9 +9,10 @@ bilinear net) as functions over all pairs, then replace that activation in a for
   directions (for a cyclic group: cos(w(a+b)), sin(w(a+b)) of the key frequencies);
 - *excluded*: remove exactly those components;
 - *own block* (seed 000's validation): keep only the Fourier block of a neuron's own irrep;
-- *frequencies* (seed 004, cyclic groups): zero frequencies along both inputs (FFT).
+- *frequencies* (seed 004, cyclic groups): :mod:`grokscope.frequency_ablations`.
 The same projections applied to the logits (functions of (a, b) for each c) give the
-logit-level versions.
+logit-level versions. :func:`prefix_search` measures restricted and excluded loss for each
+top-``m`` of a ranking of irreps (the ablation-confirmed key rule, :mod:`grokscope.key_rules`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from typing import Any
 import pandas as pd
 import torch
 
-from grokscope.cyclic import sum_difference_frequencies
 from grokscope.hooks import HookedModule
 from grokscope.metrics import split_losses
 from grokscope.neurons import block_masks
@@ -64,18 +64,6 @@ def keep_block(values: torch.Tensor, fb: FourierBasis, irrep_index: int) -> torc
     coef = torch.einsum("ia,abz,jb->ijz", basis, values.double(), basis)
     coef = coef * mask[:, :, None]
     return torch.einsum("ia,ijz,jb->abz", basis, coef, basis).to(values.dtype)
-
-
-def remove_frequencies(values: torch.Tensor, freqs: list[int]) -> torch.Tensor:
-    """Zero frequencies ``freqs`` (and ``n − f``) along both inputs of ``(n, n, units)``."""
-    n = values.shape[0]
-    spectrum = torch.fft.fft2(values.double(), dim=(0, 1))
-    drop = torch.zeros(n, dtype=torch.bool)
-    for f in freqs:
-        drop[f % n] = drop[(-f) % n] = True
-    spectrum[drop] = 0
-    spectrum[:, drop] = 0
-    return torch.fft.ifft2(spectrum, dim=(0, 1)).real.to(values.dtype)
 
 
 def neuron_values(model: HookedModule, pairs: torch.Tensor) -> torch.Tensor:
@@ -190,6 +178,52 @@ def key_irrep_rows(
     return rows
 
 
+def key_set_losses(
+    s: AllPairs, fb: FourierBasis, neurons: torch.Tensor, irreps: list[Irrep]
+) -> dict[str, float]:
+    """The two losses that confirm a key set: ``restricted_loss`` (test loss with the neurons
+    restricted to the irreps' ρ(ab) directions plus their mean) and ``excluded_loss`` (train
+    loss with those directions removed)."""
+    dirs = product_basis(fb, irreps)
+    return {
+        "restricted_loss": s.row("", "", s.with_neurons(restrict(neurons, dirs)))["test_loss"],
+        "excluded_loss": s.row("", "", s.with_neurons(exclude(neurons, dirs)))["train_loss"],
+    }
+
+
+def prefix_search(
+    s: AllPairs,
+    fb: FourierBasis,
+    neurons: torch.Tensor,
+    ranked: list[Irrep],
+    stop: Callable[[int, dict[str, float]], bool],
+) -> pd.DataFrame:
+    """Restricted and excluded loss of each top-``m`` of ``ranked`` (``m = 1, 2, …``) until
+    ``stop(m, losses)`` is true or the ranking ends: rows ``m, irrep, restricted_loss,
+    excluded_loss``.
+
+    One pass: the components of each irrep are added to a running sum, so each ``m`` costs
+    two forward passes and one irrep's projection.
+    """
+    flat = neurons.double().reshape(-1, neurons.shape[-1])  # (order², units)
+    mean = flat.mean(dim=0, keepdim=True)
+    kept = torch.zeros_like(flat)  # Σ over the top m of the components along their ρ(ab)
+    rows = []
+    for m, irrep in enumerate(ranked, start=1):
+        dirs = product_basis(fb, [irrep])  # (rows, order²), mean-zero, orthonormal
+        kept += dirs.T @ (dirs @ flat)
+        restricted = (mean + kept).reshape(neurons.shape).to(neurons.dtype)
+        excluded = (flat - kept).reshape(neurons.shape).to(neurons.dtype)
+        losses = {
+            "restricted_loss": s.row("", "", s.with_neurons(restricted))["test_loss"],
+            "excluded_loss": s.row("", "", s.with_neurons(excluded))["train_loss"],
+        }
+        rows.append({"m": m, "irrep": irrep.label, **losses})
+        if stop(m, losses):
+            break
+    return pd.DataFrame(rows, columns=["m", "irrep", "restricted_loss", "excluded_loss"])
+
+
 def own_block_rows(
     s: AllPairs, fb: FourierBasis, neurons: torch.Tensor, clusters: pd.DataFrame
 ) -> list[dict[str, Any]]:
@@ -207,20 +241,6 @@ def own_block_rows(
         filtered_all[:, :, ids] = own
         rows.append(s.row("cluster own block", label, s.with_neurons(one)))
     rows.append(s.row("cluster own block", "all clusters", s.with_neurons(filtered_all)))
-    return rows
-
-
-def frequency_rows(
-    s: AllPairs, n: int, neurons: torch.Tensor, key_freqs: list[int]
-) -> list[dict[str, Any]]:
-    """Seed 004's ablations for ``C_n``: the neurons without the sum/difference frequencies
-    of the key frequencies, and with the key frequencies only."""
-    rows = []
-    for name, freqs in (
-        ("without sum/difference frequencies", sum_difference_frequencies(key_freqs, n)),
-        ("key frequencies only", [f for f in range(1, n // 2 + 1) if f not in key_freqs]),
-    ):
-        rows.append(s.row(name, "neurons", s.with_neurons(remove_frequencies(neurons, freqs))))
     return rows
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from grokscope.errors import ParamsError
-from grokscope.pipeline import SWEEP_STEPS, experiment_steps
+from grokscope.pipeline import SUITE_STEPS, SWEEP_STEPS, experiment_steps
 
 # Refuse work whose rough working set exceeds this share of physical memory.
 MEMORY_SHARE = 0.5
@@ -132,7 +132,7 @@ def check_suite_jobs(
 ) -> int:
     """Refuse a suite (suite entry → its experiments) that makes more than ``max_jobs`` jobs,
     counted as ``snakemake -n`` counts them from an empty ``results/``; return the count."""
-    jobs = 2  # the report and the target rule `all`
+    jobs = len(SUITE_STEPS) + 1  # the suite's own steps and the target rule `all`
     for name, members in suite.items():
         jobs += sum(experiment_jobs(experiments[m]) for m in members)
         if members != [name]:  # a sweep: its own steps; batched: one training job for all

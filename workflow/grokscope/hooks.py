@@ -36,7 +36,9 @@ class HookedModule(nn.Module):
     - ``kind``: the name in ``model.kind`` of the params (:data:`grokscope.models.MODELS`);
     - ``neuron_hook``: the hidden (post-nonlinearity) layer the analyses study, and
       ``neuron_pre_hook`` its input (``None`` when there is no nonlinearity);
-    - ``resid_hook``: the residual stream after the block (``None`` without one);
+    - ``resid_hook``: the residual stream after the block (``None`` without one), and
+      ``resid_mid_hook`` between attention and MLP; ``attention_hook``: the attention
+      pattern (``None`` without attention);
     - ``answer_position``: the sequence position whose activations reach the logits, for
       models whose activations have a position axis ``(batch, pos, ...)`` (``None`` for
       models without one), and :meth:`answer_axis`: where that axis is in a hook's
@@ -49,16 +51,20 @@ class HookedModule(nn.Module):
     neuron_hook: str = ""
     neuron_pre_hook: str | None = None
     resid_hook: str | None = None
+    resid_mid_hook: str | None = None
+    attention_hook: str | None = None
     answer_position: int | None = None
 
     def hook_aliases(self) -> dict[str, str | None]:
-        """Short names for params: ``neurons``, ``neurons_pre``, ``logits``, ``resid``
-        (``None``: not in this model)."""
+        """Short names for params: ``neurons``, ``neurons_pre``, ``logits``, ``resid``,
+        ``resid_mid``, ``attention`` (``None``: not in this model)."""
         return {
             "neurons": self.neuron_hook,
             "neurons_pre": self.neuron_pre_hook,
             "logits": "hook_logits",
             "resid": self.resid_hook,
+            "resid_mid": self.resid_mid_hook,
+            "attention": self.attention_hook,
         }
 
     def answer_axis(self, hook: str) -> int | None:
@@ -92,6 +98,11 @@ class HookedModule(nn.Module):
         ablations rely on.
         """
         raise NotImplementedError
+
+    def neuron_writeout(self) -> tuple[torch.Tensor, torch.Tensor | None, str]:
+        """Where the ``neuron_hook`` units write next: ``(weights (units, width), bias
+        (width,) or None, name)``; by default straight into the logits (the readout)."""
+        return self.neuron_readout(), None, "logits"
 
     def fast_forward(self, pairs: torch.Tensor) -> torch.Tensor:
         """Logits ``(batch, order)`` computed only as far as the answer needs (no hooks fire).

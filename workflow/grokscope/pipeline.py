@@ -14,6 +14,7 @@ ANALYSIS_STEPS = [
     "key_irreps",
     "neurons",
     "logits",
+    "over_training",
     "cyclic_views",
     "ablations",
     "progress",
@@ -26,6 +27,7 @@ FIGURE_JOBS = {
     "fourier": "Fourier view of the weights",
     "neurons": "Neurons",
     "logits": "Logits and ablations",
+    "over_training": "Analyses over training (cached checkpoints)",
     "cyclic": "Signal-processing view (cyclic group)",
     "reference": "Beside the reference run",
 }
@@ -53,3 +55,40 @@ def figure_jobs(cyclic: bool, compared: bool = False) -> list[str]:
     """The figure jobs of one experiment, in reading order."""
     steps = experiment_steps(False, cyclic, compared)
     return [job for job in FIGURE_JOBS if f"figure_{job}" in steps]
+
+
+# Views that do not fit a model, by model kind: figure (job/name) → why. The figure jobs skip
+# them, and the report lists them with the reason.
+_NO_ATTENTION = "no attention layer, so no attention to a or b"
+_NO_RESID = "no residual stream (resid_by_c_a shows the hidden units instead)"
+_PRODUCTS = (
+    "its units are products x_i(a)·y_i(b) of the two embeddings with no ReLU: there is no sum of "
+    "a wave in a and a wave in b to take the phase of, clip, or add up after a ReLU"
+)
+NOT_APPLICABLE: dict[str, dict[str, str]] = {
+    "bilinear": {
+        "cyclic/neuron_phases": _PRODUCTS,
+        "cyclic/preactivations_by_phase": _PRODUCTS,
+        "cyclic/running_sums": _PRODUCTS + " (product_running_sums shows how the product "
+        "units of one frequency add up to a wave in a + b instead)",
+        "cyclic/ideal_preactivations": "idealised additive ReLU neurons: " + _PRODUCTS,
+        "cyclic/running_sums_ideal": "idealised additive ReLU neurons: " + _PRODUCTS,
+        "cyclic/running_sums_seed_mock": "idealised additive ReLU neurons: " + _PRODUCTS,
+        "cyclic/attention_a_vs_b": _NO_ATTENTION,
+        "cyclic/resid_mid_by_c_a": _NO_RESID,
+    },
+    "mlp": {
+        "cyclic/attention_a_vs_b": _NO_ATTENTION,
+        "cyclic/resid_mid_by_c_a": _NO_RESID,
+    },
+    "transformer": {},
+}
+NON_CYCLIC = {
+    "cyclic/*": "seed 004's signal-processing views (frequencies, FFTs along an input, "
+    "phases, symmetry about c/2) need a cyclic group",
+}
+
+
+def not_applicable(kind: str, cyclic: bool) -> dict[str, str]:
+    """The views one experiment does not get, with the reason."""
+    return {**NOT_APPLICABLE.get(kind, {}), **({} if cyclic else NON_CYCLIC)}

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from grokscope.pipeline import FIGURE_JOBS, SWEEP_FIGURE_JOBS
+from grokscope.pipeline import FIGURE_JOBS, SWEEP_FIGURE_JOBS, not_applicable
 
 JOB_TITLES = FIGURE_JOBS | SWEEP_FIGURE_JOBS  # in reading order
 GROUP_SYMBOLS = {"cyclic": "C", "dihedral": "D", "symmetric": "S", "alternating": "A"}
@@ -24,6 +24,7 @@ table { border-collapse: collapse; margin: 1em 0; }
 th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; }
 th { background: #f3f3f3; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.flag { color: #b00020; font-weight: bold; }
 .figures { display: flex; flex-wrap: wrap; gap: 1em; }
 figure { margin: 0; width: 320px; }
 figure img { width: 320px; border: 1px solid #ddd; }
@@ -47,11 +48,24 @@ METRICS: dict[str, tuple[str, Callable[[dict[str, Any]], Any]]] = {
     "test acc": ("%", lambda m: m["final"]["test_acc"]),
     "grokked epoch": ("g", lambda m: m["final"]["grokked_epoch"]),
     "key irreps": ("g", lambda m: ", ".join(m["key_irreps"]["key_irreps"])),
+    "key-set check": (
+        "g",
+        lambda m: (
+            "⚠ " + "; ".join(f.split(":")[0] for f in m["ablations"]["flags"])
+            if m["ablations"]["flags"]
+            else "ok"
+        ),
+    ),
     "clean neurons": ("%", lambda m: m["neurons"]["clean_fraction"]),
     "logit FVE": ("%", lambda m: m["logits"]["fve"]),
     "restricted loss (test)": ("g", lambda m: m["ablations"]["restricted_test_loss"]),
     "excluded loss (train)": ("g", lambda m: m["ablations"]["excluded_train_loss"]),
 }
+
+
+def _kinds(flags: list[str]) -> str:
+    """The kinds of the key-set check's flags (the words before each colon), once each."""
+    return "; ".join(dict.fromkeys(flag.split(":")[0] for flag in flags))
 
 
 def _metric(metrics: dict[str, Any], read: Callable[[dict[str, Any]], Any]) -> Any:
@@ -82,6 +96,32 @@ def _comparison(table: dict[str, Any]) -> str:
 
 def _joined(value: Any) -> Any:
     return ", ".join(map(str, value)) if isinstance(value, list) else value
+
+
+def _key_rules(metrics: dict[str, Any]) -> list[str]:
+    """The key-set check's flags, and every rule's key set with its ablation losses."""
+    esc = html.escape
+    out = []
+    flags = _metric(metrics, lambda m: m["ablations"]["flags"]) or []
+    for flag in flags:
+        out.append(f'<p class="flag">⚠ {esc(flag)}</p>')
+    rules = _metric(metrics, lambda m: m["key_irreps"]["rules"])
+    if not rules:
+        return out
+    head = ["rule", "key irreps", "restricted loss (test)", "limit", "excluded loss (train)",
+            "limit", "similarity gap", "check"]  # fmt: skip
+    rows = []
+    for name, r in rules.items():
+        verdict = _kinds(r["flags"]) or "ok"
+        cells = [name, ", ".join(r["key_irreps"])]
+        cells += [_fmt(r[k]) for k in ("restricted_loss", "restricted_limit", "excluded_loss",
+                                       "excluded_limit", "gap")]  # fmt: skip
+        rows.append("".join(f"<td>{esc(c)}</td>" for c in [*cells, verdict]))
+    out.append(
+        "<table><thead><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr></thead>"
+        "<tbody>" + "".join(f"<tr>{r}</tr>" for r in rows) + "</tbody></table>"
+    )
+    return out
 
 
 def render(found: dict[str, dict[str, Any]], experiments: dict[str, dict[str, Any]]) -> str:
@@ -116,6 +156,17 @@ def render(found: dict[str, dict[str, Any]], experiments: dict[str, dict[str, An
         comparison = found[exp]["metrics"].get("comparison")
         if comparison:
             parts.append(_comparison(comparison))
+
+        parts += _key_rules(found[exp]["metrics"])
+        if exp in experiments:
+            kind = experiments[exp]["model"]["kind"]
+            cyclic = experiments[exp]["group"]["name"] == "cyclic"
+            skipped = not_applicable(kind, cyclic)
+            if skipped:
+                items = "".join(
+                    f"<li><b>{esc(v)}</b>: {esc(why)}</li>" for v, why in skipped.items()
+                )
+                parts.append(f"<p>Views not drawn for this model:</p><ul>{items}</ul>")
         figures = found[exp]["figures"]
         order = list(JOB_TITLES)
         for job in sorted(figures, key=lambda j: (order + [j]).index(j)):

@@ -1,6 +1,7 @@
 # Final checkpoint: restricted / excluded losses (neurons and logits, all key irreps and each
 # alone), seed 000's per-cluster "own block only" validation, and for cyclic groups seed 004's
-# ablations (without sum/difference frequencies; key frequencies only).
+# ablations (without sum/difference frequencies; key frequencies only), exactly as the notebook
+# (FFT along b) and generalised (both inputs); the key set's check and flags.
 rule ablations:
     input:
         checkpoints=rules.train.output.checkpoints,
@@ -11,7 +12,7 @@ rule ablations:
         table="results/{exp}/analysis/ablations.parquet",
         metrics="results/{exp}/analysis/ablations.json",
     params:
-        **step("ablations"),
+        **step("ablations", analysis=["key_irreps"]),
     log:
         "results/logs/ablations/{exp}.log",
     benchmark:

@@ -1,5 +1,7 @@
 # Cyclic groups only (seed 004): harmonics of the key frequencies, each neuron's phase and
-# amplitude, and the residual stream at '=' reordered by (c, a) with its symmetry about c/2.
+# amplitude (along a and b) and readout, which phase model the neurons follow, where the
+# neurons write next, the attention to a and b at '=', and the residual stream at '='
+# reordered by (c, a) with its symmetry about c/2.
 rule cyclic_views:
     input:
         checkpoints=rules.train.output.checkpoints,
@@ -10,6 +12,7 @@ rule cyclic_views:
         harmonics="results/{exp}/analysis/harmonics.parquet",
         phases="results/{exp}/analysis/neuron_phases.parquet",
         resid="results/{exp}/analysis/resid_by_c_a.parquet",
+        writeout="results/{exp}/analysis/neuron_writeout.parquet",
         metrics="results/{exp}/analysis/cyclic.json",
     params:
         **step("cyclic_views", analysis=["cyclic"]),

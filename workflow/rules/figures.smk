@@ -86,16 +86,20 @@ rule figure_neurons:
         STEP
 
 
-# Readout norms per cluster; logit components along the key output directions (slider);
-# the characters' fit; ablation losses (summary and per key irrep).
+# Readout norms per cluster; logit components along the key output directions (slider; 2-D
+# basis and over (a, b) with the strongest other irreps); the characters' fit; key irreps by
+# rule and the top-m ablation search; ablation losses (summary with the check, per irrep).
 rule figure_logits:
     input:
         readout=rules.neurons.output.readout,
         directions=rules.logits.output.directions,
+        components=rules.logits.output.components,
         fit=rules.logits.output.metrics,
         key_irreps=rules.key_irreps.output.metrics,
+        search=rules.key_irreps.output.search,
         irrep_norms=rules.key_irreps.output.irrep_norms,
         ablations=rules.ablations.output.table,
+        ablation_metrics=rules.ablations.output.metrics,
         plotly=rules.assets.output.plotly,
     output:
         figures=figure_output("logits"),
@@ -109,15 +113,38 @@ rule figure_logits:
         STEP
 
 
+# Over the cached checkpoints: per irrep, the embedding share, the clean neurons and the logit
+# similarity (key irreps shown, others in the legend); the key irreps' logit fit.
+rule figure_over_training:
+    input:
+        table=rules.over_training.output.table,
+        metrics=rules.over_training.output.metrics,
+        plotly=rules.assets.output.plotly,
+    output:
+        figures=figure_output("over_training"),
+    params:
+        **step("figure_over_training", figures=True),
+    log:
+        "results/logs/figure_over_training/{exp}.log",
+    benchmark:
+        "results/benchmarks/figure_over_training/{exp}.tsv"
+    shell:
+        STEP
+
+
 # Cyclic groups only (seed 004): ReLU harmonics demo; frequency ablations; neuron phases;
-# one frequency's pre-activations by phase and their running sums with/without ReLU (actual
-# and idealised); residual stream (or hidden neurons) by (c, a).
+# one frequency's pre-activations by phase and their running sums with/without ReLU (actual,
+# idealised, the seed's mock); the hand-made wave; cosines centred on c/2; one frequency's
+# neurons mapped to where they write; one frequency kept; attention to a and b; residual
+# stream (or hidden neurons) by (c, a). Views that do not fit the model are skipped
+# (grokscope.pipeline.NOT_APPLICABLE).
 rule figure_cyclic:
     input:
         activations=rules.cache_activations.output.activations,
         phases=rules.cyclic_views.output.phases,
         harmonics=rules.cyclic_views.output.harmonics,
         resid=rules.cyclic_views.output.resid,
+        writeout=rules.cyclic_views.output.writeout,
         ablations=rules.ablations.output.table,
         metrics=rules.cyclic_views.output.metrics,
         plotly=rules.assets.output.plotly,

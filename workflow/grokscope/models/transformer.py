@@ -114,6 +114,8 @@ class Transformer(HookedModule):
     neuron_hook = "blocks.0.mlp.hook_post"
     neuron_pre_hook = "blocks.0.mlp.hook_pre"
     resid_hook = "blocks.0.hook_resid_post"
+    resid_mid_hook = "blocks.0.hook_resid_mid"
+    attention_hook = "blocks.0.attn.hook_pattern"
     answer_position = 2  # the '=' token
     width_fields = ("d_model", "n_heads", "d_head", "d_mlp")
 
@@ -214,6 +216,10 @@ class Transformer(HookedModule):
     def embedding_matrices(self) -> dict[str, torch.Tensor]:
         # The '=' row of W_E is not a group element.
         return {"W_E": self.embed.W_E.detach()[: self.order], "W_U": self.unembed.W_U.detach().T}
+
+    def neuron_writeout(self) -> tuple[torch.Tensor, torch.Tensor | None, str]:
+        mlp = self.blocks[0].mlp  # the MLP output goes into the residual stream
+        return mlp.W_out.detach(), mlp.b_out.detach(), "residual stream"
 
     def neuron_readout(self) -> torch.Tensor:
         # The MLP output goes straight into the residual stream, then the unembedding.

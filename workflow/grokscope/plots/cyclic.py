@@ -21,13 +21,7 @@ from grokscope.plots.common import (
     loss_bars,
     palette,
 )
-from grokscope.plots.heatmaps import color_axis, heatmap_trace
-
-FREQUENCY_ABLATIONS = {
-    "baseline": "regular",
-    "without sum/difference frequencies": "without sum/difference frequencies",
-    "key frequencies only": "key frequencies only",
-}
+from grokscope.plots.heatmaps import Panel, color_axis, heatmap_grid, heatmap_trace
 
 
 def relu_harmonics(
@@ -77,14 +71,13 @@ def relu_harmonics(
 
 
 def frequency_ablations(ablations: pd.DataFrame, style: Style) -> go.Figure:
-    """Train and test loss of the neurons as they are, without the sum/difference frequencies
-    of the key frequencies, and with the key frequencies only (seed ``004``), log y."""
-    rows = ablations[ablations["ablation"].isin(FREQUENCY_ABLATIONS)].drop_duplicates("ablation")
-    rows = rows.set_index("ablation").reindex(
-        [a for a in FREQUENCY_ABLATIONS if a in set(rows.index)]
-    )
-    names = [FREQUENCY_ABLATIONS[a] for a in rows.index]
-    return loss_bars(rows, names, "Frequency ablations of the neurons")
+    """Train and test loss of the neurons as they are ("regular"), then of each frequency
+    ablation (rows with target ``neurons``: seed ``004``'s exactly, then generalised), log y."""
+    rows = ablations[(ablations["ablation"] == "baseline") | (ablations["target"] == "neurons")]
+    rows = rows.drop_duplicates("ablation").set_index("ablation")
+    names = ["regular" if a == "baseline" else a for a in rows.index]
+    fig = loss_bars(rows, names, "Frequency ablations of the neurons")
+    return fig.update_xaxes(tickangle=-20)
 
 
 def neuron_phase_polar(phases: pd.DataFrame, key_freqs: Sequence[int], style: Style) -> go.Figure:
@@ -116,7 +109,12 @@ def neuron_phase_polar(phases: pd.DataFrame, key_freqs: Sequence[int], style: St
 
 
 def preactivations_by_phase(
-    pre: np.ndarray, names: Sequence[str], a_values: Sequence[int], k: int, style: Style
+    pre: np.ndarray,
+    names: Sequence[str],
+    a_values: Sequence[int],
+    k: int,
+    style: Style,
+    title: str | None = None,
 ) -> go.Figure:
     """Pre-activations of one frequency's neurons, ordered by phase, as functions of ``b``
     (columns) with ``a`` on the slider.
@@ -131,7 +129,7 @@ def preactivations_by_phase(
     ]
     add_slider(fig, steps, prefix="a = ")
     fig.update_layout(
-        title=f"Pre-activations of the frequency-{k} neurons, ordered by phase",
+        title=title or f"Pre-activations of the frequency-{k} neurons, ordered by phase",
         coloraxis=color_axis(style, "diverging", values=pre),
     )
     fig.update_xaxes(title="b", showgrid=False)
@@ -139,7 +137,12 @@ def preactivations_by_phase(
 
 
 def running_sums(
-    pre: np.ndarray, weights: np.ndarray, a_values: Sequence[int], title: str, style: Style
+    pre: np.ndarray,
+    weights: np.ndarray,
+    a_values: Sequence[int],
+    title: str,
+    style: Style,
+    relu: bool = True,
 ) -> go.Figure:
     """Running sums over neurons (in the given order) of ``weight · ReLU(pre)`` (top) and of
     ``weight · pre`` (bottom) as functions of ``b``, with ``a`` on the slider: row ``i`` is
@@ -147,13 +150,14 @@ def running_sums(
     ``a + b``; without it, the ``a`` and ``b`` waves only add.
 
     ``pre``: ``(neurons, n, n)`` indexed by ``(neuron, a, b)``; ``weights``: ``(neurons,)``.
+    With ``relu=False`` (units with no ReLU, such as the bilinear net's products) only the
+    plain running sum is drawn.
     """
     w = weights[:, None, None]
-    sums = {
-        "with ReLU": np.cumsum(w * np.maximum(pre, 0.0), axis=0),
-        "without ReLU": np.cumsum(w * pre, axis=0),
-    }
-    fig = make_subplots(rows=2, cols=1, subplot_titles=list(sums), vertical_spacing=0.15)
+    sums = {"without ReLU": np.cumsum(w * pre, axis=0)}
+    if relu:
+        sums = {"with ReLU": np.cumsum(w * np.maximum(pre, 0.0), axis=0), **sums}
+    fig = make_subplots(rows=len(sums), cols=1, subplot_titles=list(sums), vertical_spacing=0.15)
     steps = []
     for a in a_values:
         traces = []
@@ -162,12 +166,11 @@ def running_sums(
             traces.append((heatmap_trace(total[:, a, :], coloraxis=axis, name=name), row, 1))
         steps.append(SliderStep(str(a), traces))
     add_slider(fig, steps, prefix="a = ")
-    fig.update_layout(
-        title=title,
-        coloraxis=color_axis(style, "diverging", values=sums["with ReLU"], showscale=False),
-        coloraxis2=color_axis(style, "diverging", values=sums["without ReLU"], showscale=False),
-    )
-    fig.update_xaxes(title="b", row=2, showgrid=False)
+    fig.update_layout(title=title)
+    for row, total in enumerate(sums.values(), start=1):
+        axis = "coloraxis" if row == 1 else "coloraxis2"
+        fig.update_layout({axis: color_axis(style, "diverging", values=total, showscale=False)})
+    fig.update_xaxes(title="b", row=len(sums), showgrid=False)
     return fig.update_yaxes(title="neurons summed", autorange="reversed", showgrid=False)
 
 
@@ -188,3 +191,94 @@ def units_by_c_and_a(
     fig.update_layout(title=title, coloraxis=color_axis(style, "diverging", values=scaled))
     fig.update_xaxes(title="a", showgrid=False)
     return fig.update_yaxes(title="c = a + b", autorange="reversed", showgrid=False)
+
+
+def handmade_wave(waves: dict[str, np.ndarray], shifts: Sequence[int], style: Style) -> go.Figure:
+    """Seed ``004``'s hand-made wave (top), its reversed copy shifted by ``c`` (middle) and
+    their sum (bottom), one ``c`` per slider step, offset apart as in the notebook; dotted
+    markers at the sum's symmetry points ``c/2`` and ``c/2 + n/2``.
+
+    ``waves``: name → ``(n, n)`` indexed ``(c, x)``
+    (:func:`grokscope.cyclic_ideal.reversed_shifted`).
+    """
+    n = next(iter(waves.values())).shape[1]
+    span = float(np.ptp(waves["wave"][0]))
+    offsets = {"sum": -1.5 * span, "wave": span, "reversed, shifted by c": 0.0}
+    colors = palette(style)
+    top, bottom = max(offsets.values()) + 2 * span, min(offsets.values()) - 2 * span
+    fig = go.Figure()
+    steps = []
+    for c in shifts:
+        traces = [
+            (line_trace(np.arange(n), waves[name][c] + offsets[name], name=name,
+                        color=colors[i % len(colors)]), None, None)
+            for i, name in enumerate(waves)
+        ]  # fmt: skip
+        for x in (c / 2, c / 2 + n / 2):
+            marker = go.Scatter(x=[x, x], y=[bottom, top], mode="lines", showlegend=False,
+                                line={"dash": "dot", "color": "grey"})  # fmt: skip
+            traces.append((marker, None, None))
+        steps.append(
+            SliderStep(
+                str(c),
+                traces,
+                title=f"Hand-made wave, reversed and shifted: "
+                f"c = {c}, symmetric about {c / 2:g} and {c / 2 + n / 2:g}",
+            )
+        )
+    add_slider(fig, steps, prefix="shift c = ")
+    fig.update_xaxes(title="x", range=[-0.5, n - 0.5])
+    return fig.update_yaxes(title="value (offset apart)", range=[bottom, top])
+
+
+def centred_cosines(
+    cosines: np.ndarray,
+    freqs: Sequence[int],
+    c_values: Sequence[int],
+    a_values: Sequence[int],
+    style: Style,
+) -> go.Figure:
+    """Seed ``004``'s idealised activations: unit cosines of each key frequency centred on
+    ``c/2`` over positions ``x`` and their scaled sum (thick), one ``c`` per slider step; the
+    markers are the pairs ``x = a`` (circle) and ``x = b = c − a`` (square), at equal heights.
+
+    ``cosines``: ``(len(freqs) + 1, n, n)`` indexed ``(frequency, c, x)``.
+    """
+    n = cosines.shape[-1]
+    colors = palette(style)
+    fig = go.Figure()
+    steps = []
+    names = [f"freq {f}" for f in freqs] + ["sum (scaled)"]
+    for c in c_values:
+        traces = []
+        for i, name in enumerate(names):
+            trace = line_trace(
+                np.arange(n), cosines[i, c], name=name, color=colors[i % len(colors)]
+            )
+            trace.line.width = 4 if i == len(freqs) else 1.5
+            traces.append((trace, None, None))
+        a = np.asarray(a_values)
+        b = (c - a) % n
+        for x, symbol, name in ((a, "circle", "x = a"), (b, "square", "x = b = c − a")):
+            marker = {"symbol": symbol, "size": 10, "color": "black"}
+            points = go.Scatter(
+                x=x, y=f32(cosines[-1, c, x]), mode="markers", name=name, marker=marker
+            )
+            traces.append((points, None, None))
+        steps.append(SliderStep(str(c), traces, title=f"Cosines centred on c/2 = {c / 2:g}"))
+    add_slider(fig, steps, prefix="c = ")
+    fig.update_xaxes(title="x (position of a or b)")
+    return fig.update_yaxes(title="value", range=[-1.1, 1.1])
+
+
+def attention_a_vs_b(pattern: np.ndarray, style: Style) -> go.Figure:
+    """Attention from '=' to ``a`` (top row) and to ``b`` (bottom row), one column per head,
+    over ``(a, b)``; ``pattern``: ``(n, n, heads, 3)`` (key positions ``a, b, =``)."""
+    heads = pattern.shape[2]
+    panels = [
+        Panel(f"head {h}: to {name}", pattern[:, :, h, pos])
+        for pos, name in ((0, "a"), (1, "b"))
+        for h in range(heads)
+    ]
+    return heatmap_grid(panels, title="Attention paid at '=' to a and to b", xaxis="b",
+                        yaxis="a", style=style, columns=heads)  # fmt: skip

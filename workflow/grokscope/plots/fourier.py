@@ -83,7 +83,8 @@ def basis_norms(
 
 def irrep_scores(irreps: pd.DataFrame, key_irreps: Sequence[str], style: Style) -> go.Figure:
     """Per non-trivial irrep: share of the input embeddings' norm, of the neurons' variance,
-    and the combined score that picks the key irreps (starred).
+    our combined score, and the logit similarity (the reference's definition); key irreps
+    starred.
 
     ``irreps``: ``irrep_norms.parquet`` (``matrix, irrep, norm, irrep_index, share,
     neuron_share, score``).
@@ -91,7 +92,10 @@ def irrep_scores(irreps: pd.DataFrame, key_irreps: Sequence[str], style: Style) 
     rows = irreps[irreps["irrep_index"] != 0]
     embeds = rows[rows["matrix"].str.startswith("W_E")]
     by_irrep = embeds.groupby(["irrep_index", "irrep"], as_index=False).agg(
-        norm=("norm", "sum"), neuron_share=("neuron_share", "first"), score=("score", "first")
+        norm=("norm", "sum"),
+        neuron_share=("neuron_share", "first"),
+        score=("score", "first"),
+        similarity=("logit_similarity", "first"),
     )
     by_irrep = by_irrep.sort_values("irrep_index")
     labels = [f"★ {r}" if r in key_irreps else r for r in by_irrep["irrep"]]
@@ -102,12 +106,17 @@ def irrep_scores(irreps: pd.DataFrame, key_irreps: Sequence[str], style: Style) 
             "embedding share": by_irrep["norm"] / by_irrep["norm"].sum(),
             "neuron variance share": by_irrep["neuron_share"],
             "score": by_irrep["score"],
+            "logit similarity": by_irrep["similarity"],
         },
         title=f"Irrep scores (★ key: {', '.join(key_irreps)})",
         xaxis="irrep",
         yaxis="share",
         colors=dict(
-            zip(["embedding share", "neuron variance share", "score"], colors, strict=False)
+            zip(
+                ["embedding share", "neuron variance share", "score", "logit similarity"],
+                colors,
+                strict=False,
+            )
         ),
     )
 

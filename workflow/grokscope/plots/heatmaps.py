@@ -12,7 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from grokscope.plots.common import Style, f32
+from grokscope.plots.common import SliderStep, Style, add_slider, f32
 
 HEATMAP_HOVER = "%{y} × %{x}<br>%{z:.4g}<extra></extra>"
 
@@ -132,3 +132,38 @@ def _heatmap_axes(fig: go.Figure, xaxis: str, yaxis: str, categorical: bool) -> 
     kind = "category" if categorical else None
     fig.update_xaxes(title=xaxis, type=kind, showgrid=False)
     fig.update_yaxes(title=yaxis, type=kind, autorange="reversed", showgrid=False)
+
+
+def slider_heatmaps(
+    stacks: Sequence[np.ndarray],
+    names: Sequence[str],
+    steps: Sequence[int],
+    *,
+    title: str,
+    xaxis: str,
+    yaxis: str,
+    prefix: str,
+    style: Style,
+    y: Sequence | None = None,
+) -> go.Figure:
+    """One or more heatmaps stacked vertically (one per entry of ``stacks``, titled by
+    ``names``), each ``(slider, rows, cols)``, with one slider step per index in ``steps``.
+    Each panel has its own diverging colour axis, fixed over the slider."""
+    fig = make_subplots(rows=len(stacks), cols=1, subplot_titles=list(names),
+                        vertical_spacing=0.12)  # fmt: skip
+    slider = []
+    for i in steps:
+        traces = []
+        for row, stack in enumerate(stacks, start=1):
+            axis = "coloraxis" if row == 1 else f"coloraxis{row}"
+            traces.append((heatmap_trace(stack[i], y=y, coloraxis=axis), row, 1))
+        slider.append(SliderStep(str(i), traces))
+    add_slider(fig, slider, prefix=prefix)
+    for row, stack in enumerate(stacks, start=1):
+        axis = "coloraxis" if row == 1 else f"coloraxis{row}"
+        values = stack[list(steps)]
+        fig.update_layout({axis: color_axis(style, "diverging", values=values, showscale=False)})
+    fig.update_layout(title=title)
+    fig.update_xaxes(showgrid=False).update_xaxes(title=xaxis, row=len(stacks))
+    kind = "category" if y is not None else None
+    return fig.update_yaxes(title=yaxis, type=kind, autorange="reversed", showgrid=False)

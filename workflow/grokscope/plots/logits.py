@@ -17,6 +17,7 @@ from grokscope.plots.common import (
     Style,
     add_slider,
     bar_figure,
+    line_figure,
     line_trace,
     loss_bars,
     palette,
@@ -104,15 +105,116 @@ def logit_fit(metrics: Mapping[str, Any], style: Style) -> go.Figure:
     )
 
 
-def ablation_summary(ablations: pd.DataFrame, style: Style) -> go.Figure:
-    """Train and test loss of the baseline and of the key-irrep ablations (log y).
+def ablation_summary(ablations: pd.DataFrame, check: Mapping[str, Any], style: Style) -> go.Figure:
+    """Train and test loss of the baseline and of the key-irrep ablations (log y), with the
+    check's limits (restricted ≤ ``restricted_limit``, excluded ≥ ``excluded_limit``) and
+    its flags in the title.
 
     ``ablations``: ``ablations.parquet`` (``ablation, target, train_loss, train_acc,
-    test_loss, test_acc``).
+    test_loss, test_acc``); ``check``: ``ablations.json``'s ``check``.
     """
     index = ablations.set_index(["ablation", "target"])
     present = [k for k in SUMMARY if k in index.index]
-    return loss_bars(index.loc[present], [SUMMARY[k] for k in present], "Ablations")
+    fig = loss_bars(
+        index.loc[present], [SUMMARY[k] for k in present], check_title("Ablations", check)
+    )
+    return limit_lines(fig, check)
+
+
+def limit_lines(fig: go.Figure, check: Mapping[str, Any]) -> go.Figure:
+    """The check's limits as horizontal lines, named in the legend (annotations misplace on
+    log axes)."""
+    for y, dash, text in (
+        (check["restricted_limit"], "dot", "restricted loss must stay below"),
+        (check["excluded_limit"], "dash", "excluded loss must reach"),
+    ):
+        fig.add_hline(y=y, line_dash=dash, line_color="black", line_width=1)
+        fig.add_scatter(x=[None], y=[None], mode="lines", name=f"{text} {y:.3g}",
+                        line={"dash": dash, "color": "black", "width": 1})  # fmt: skip
+    return fig
+
+
+def check_title(title: str, check: Mapping[str, Any]) -> str:
+    """``title`` with the key-set check's verdict: confirmed, or each flag's first words."""
+    if not check["flags"]:
+        return f"{title}: key set confirmed by ablation"
+    return f"{title}: ⚠ " + "; ".join(dict.fromkeys(f.split(":")[0] for f in check["flags"]))
+
+
+def key_irrep_rules(
+    similarity: Mapping[str, float],
+    rules: Mapping[str, Mapping[str, Any]],
+    thresholds: Mapping[str, float],
+    style: Style,
+) -> go.Figure:
+    """Logit similarity of each irrep (descending, at most 40), the reference thresholds as
+    dotted lines, and which irreps each rule's key set holds (one marker row per rule; a
+    rule whose set fails the check is marked ⚠ in the legend).
+
+    ``rules``: ``key_irreps.json``'s ``rules`` (name → ``key_irreps``, ``flags``, …).
+    """
+    ranked = sorted(similarity, key=lambda k: -similarity[k])[:40]
+    colors = palette(style)
+    fig = go.Figure()
+    fig.add_bar(x=ranked, y=[similarity[k] for k in ranked], name="logit similarity",
+                marker_color=colors[0])  # fmt: skip
+    top = max(similarity[k] for k in ranked)
+    for i, (name, rule) in enumerate(rules.items(), start=1):
+        inside = [k for k in ranked if k in rule["key_irreps"]]
+        mark = " ⚠" if rule["flags"] else ""
+        fig.add_scatter(
+            x=inside,
+            y=[top * (1 + 0.08 * i)] * len(inside),
+            mode="markers",
+            name=f"{name}{mark}",
+            marker={"size": 8, "color": colors[i % len(colors)]},
+        )
+    for name, value in thresholds.items():
+        fig.add_hline(y=value, line_dash="dot", annotation_text=f"reference {name} > {value:g}")
+    fig.update_xaxes(title="irrep (by logit similarity)", type="category")
+    fig.update_yaxes(title="cosine with tr ρ(a b c⁻¹)")
+    return fig.update_layout(title=check_title("Key irreps by rule", rules["chosen"]))
+
+
+def key_irrep_search(
+    search: pd.DataFrame, check: Mapping[str, Any], chosen: int, style: Style
+) -> go.Figure:
+    """Restricted (test) and excluded (train) loss of each top-``m`` by logit similarity, with
+    the check's limits and the chosen ``m`` (log y). ``search``: ``key_irrep_search.parquet``."""
+    fig = line_figure(
+        search["m"], {"restricted loss (test)": search["restricted_loss"],
+                      "excluded loss (train)": search["excluded_loss"]},
+        title=check_title(f"Top-m ablations (chosen m = {chosen})", check),
+        xaxis="m (top irreps by logit similarity)", yaxis="cross-entropy", log_y=True,
+        hover=list(search["irrep"]),
+    )  # fmt: skip
+    fig.add_vline(x=chosen, line_dash="dot", line_color="grey")
+    return limit_lines(fig, check)
+
+
+def logit_components_ab(components: pd.DataFrame, limit: int, style: Style) -> go.Figure:
+    """The logits' component along output basis functions as functions of ``(a, b)``, one
+    direction per slider step (key irreps first, then the strongest others; at most
+    ``limit`` steps, every non-key one kept). ``components``: ``logit_components_ab.parquet``."""
+    order = int(components["a"].max()) + 1
+    directions = components.drop_duplicates("direction")[["irrep", "direction", "key"]]
+    keys, others = directions[directions["key"]], directions[~directions["key"]]
+    room = max(1, limit - len(others))
+    picked = keys.iloc[sorted({round(i * len(keys) / room) for i in range(min(room, len(keys)))})]
+    steps = []
+    by_direction = dict(tuple(components.groupby("direction", sort=False)))
+    for r in pd.concat([picked, others]).itertuples():
+        z = by_direction[r.direction]["value"].to_numpy().reshape(order, order)
+        kind = "key" if r.key else "not key"
+        title = f"Logit component along {r.direction} ({r.irrep}, {kind})"
+        steps.append(SliderStep(r.direction, [(heatmap_trace(z), None, None)], title=title))
+    fig = go.Figure()
+    add_slider(fig, steps, prefix="output direction: ")
+    fig.update_layout(
+        coloraxis=color_axis(style, "diverging", values=components["value"].to_numpy())
+    )
+    fig.update_xaxes(title="b", showgrid=False)
+    return fig.update_yaxes(title="a", autorange="reversed", showgrid=False)
 
 
 def ablations_by_irrep(

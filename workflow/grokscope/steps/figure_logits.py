@@ -1,5 +1,7 @@
-"""Figures: readout norms per cluster; logit components along the key output directions;
-the characters' fit; ablation losses (summary and per key irrep)."""
+"""Figures: readout norms per cluster; logit components along the key output directions (2-D
+basis, and over (a, b) for key and other irreps); the characters' fit; the key irreps by
+rule (logit similarity, reference thresholds) and the top-m ablation search; ablation losses
+(summary with the check's limits, and per key irrep)."""
 
 from __future__ import annotations
 
@@ -15,18 +17,30 @@ from grokscope.steps import Paths
 def figures(inputs: Paths, style: Style) -> Figures:
     """The figures by name, unstyled (:func:`grokscope.plots.render.styled`).
 
-    inputs: ``readout``, ``directions``, ``fit`` (logits.json), ``key_irreps``,
-    ``irrep_norms``, ``ablations``.
+    inputs: ``readout``, ``directions``, ``components``, ``fit`` (logits.json),
+    ``key_irreps``, ``search``, ``irrep_norms``, ``ablations``, ``ablation_metrics``.
     """
-    keys = read_json(inputs["key_irreps"])["key_irreps"]
+    key_irreps = read_json(inputs["key_irreps"])
+    keys = key_irreps["key_irreps"]
     table = read_parquet(inputs["ablations"])
+    check = read_json(inputs["ablation_metrics"])["check"]
     order = irrep_order(read_parquet(inputs["irrep_norms"]))
     readout = read_parquet(inputs["readout"])
+    reference = key_irreps["reference"]
     return {
         "readout_by_cluster": plots.readout_by_cluster(readout, order, keys, style),
         "logit_directions": plots.logit_directions(read_parquet(inputs["directions"]), style),
+        "logit_components_ab": plots.logit_components_ab(
+            read_parquet(inputs["components"]), style["slider_steps"], style
+        ),
         "logit_fit": plots.logit_fit(read_json(inputs["fit"]), style),
-        "ablations": plots.ablation_summary(table, style),
+        "key_irrep_rules": plots.key_irrep_rules(
+            reference["logit_similarity"], key_irreps["rules"], reference["thresholds"], style
+        ),
+        "key_irrep_search": plots.key_irrep_search(
+            read_parquet(inputs["search"]), key_irreps["check"], len(keys), style
+        ),
+        "ablations": plots.ablation_summary(table, check, style),
         "ablations_by_irrep": plots.ablations_by_irrep(table, keys, style),
     }
 

@@ -3,12 +3,14 @@ power of neurons and logits; each neuron's irrep against its fraction explained;
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import torch
 
 import grokscope.plots.neurons as plots
 from grokscope.activations import ActivationCache
+from grokscope.errors import ParamsError
 from grokscope.fourier import centred
 from grokscope.groups import make_group
 from grokscope.io import read_json, read_parquet
@@ -28,14 +30,19 @@ def figures(inputs: Paths, style: Style) -> Figures:
     cache = ActivationCache(inputs["activations"])
     fb = fourier_basis(make_group(**cache.meta("neurons")["group"]))
     clusters, sizes = read_parquet(inputs["clusters"]), read_parquet(inputs["sizes"])
-    chosen = select_neurons(clusters, sizes, style["neurons"])
+    chosen = chosen_units(style, "neurons", len(clusters), cache.directory) or select_neurons(
+        clusters, sizes, style["neurons"]
+    )
     hidden = cache.read("neurons", units=chosen)  # (order, order, chosen)
     info = clusters.set_index("neuron")
     titles = [f"neuron {n}: {info.at[n, 'irrep']} ({info.at[n, 'fraction']:.0%})" for n in chosen]
     coefficients = project_2d(centred(torch.tensor(hidden, dtype=torch.float64)), fb).numpy()
-    outputs_c = evenly_spaced(fb.group.order, style["outputs"])
+    order = fb.group.order
+    outputs_c = chosen_units(style, "outputs", order, cache.directory) or evenly_spaced(
+        order, style["outputs"]
+    )
     logits = cache.read("logits", units=outputs_c)  # (order, order, len(outputs_c))
-    order = irrep_order(read_parquet(inputs["irrep_norms"]))
+    irreps = irrep_order(read_parquet(inputs["irrep_norms"]))
     mean = read_parquet(inputs["fourier_mean"])
     threshold = read_json(inputs["metrics"]).get("clean_threshold")
     return {
@@ -58,8 +65,8 @@ def figures(inputs: Paths, style: Style) -> Figures:
         "fourier_mean_logits": plots.fourier_power(
             mean, "logits", "Mean 2-D Fourier power of the centred logits", style
         ),
-        "neuron_fractions": plots.neuron_fractions(clusters, order, threshold, style),
-        "cluster_sizes": plots.cluster_sizes(sizes, order, style),
+        "neuron_fractions": plots.neuron_fractions(clusters, irreps, threshold, style),
+        "cluster_sizes": plots.cluster_sizes(sizes, irreps, style),
     }  # fmt: skip
 
 
@@ -68,3 +75,18 @@ def run(inputs: Paths, outputs: Paths, settings: dict[str, Any]) -> None:
     ``figures`` (the directory); settings: ``figures`` (the style)."""
     style = settings["figures"]
     write_figures(figures(inputs, style), outputs["figures"], style, inputs["plotly"])
+
+
+def chosen_units(style: dict[str, Any], key: str, count: int, where: Path) -> list[int] | None:
+    """The indices listed in ``params/figures.yaml: <key>`` (``None`` when it is a count);
+    an index beyond this experiment's ``count`` units is one clear error."""
+    value = style[key]
+    if isinstance(value, int):
+        return None
+    bad = [i for i in value if i >= count]
+    if bad:
+        raise ParamsError(
+            f"params/figures.yaml: {key}: {bad} out of range for {where.parent.name} "
+            f"({count} {key}, indices 0..{count - 1})"
+        )
+    return list(value)
