@@ -181,16 +181,18 @@ def order_mtimes(jobs: list[tuple[list[Path], list[Path]]]) -> int:
     return touched
 
 
-def resync(snakefile: Path = Path("Snakefile")) -> int:
-    """Bring Snakemake's records in step with dvc.lock for every stage DVC calls up to date.
-    Returns a process exit code."""
+def resync(snakefile: Path = Path("Snakefile"), stale: set[str] | None = None) -> int:
+    """Bring Snakemake's records in step with dvc.lock for every stage DVC calls up to date
+    (``stale``: the stages ``dvc status`` reports, when the caller just ran it). Returns a
+    process exit code."""
     from grokscope.dag import record_as_finished, workflow_dag
 
-    try:
-        stale = dvc_stale_stages()
-    except RuntimeError as err:
-        _say(f"cannot sync Snakemake with DVC: {err}")
-        return 1
+    if stale is None:
+        try:
+            stale = dvc_stale_stages()
+        except RuntimeError as err:
+            _say(f"cannot sync Snakemake with DVC: {err}")
+            return 1
     owner = owners(_stages())
     with workflow_dag(snakefile) as workflow:
         clean = [
@@ -237,7 +239,9 @@ def resync_if_needed() -> None:
 
 def pull(remote: str | None = None, jobs: int | None = None) -> int:
     """``dvc pull``, require a clean ``dvc status``, :func:`resync`, then verify that
-    ``snakemake -n`` has nothing to do. Returns a process exit code."""
+    Snakemake has nothing to do. Returns a process exit code."""
+    from grokscope.dag import workflow_dag
+
     cmd = ["dvc", "pull", "--quiet"] + (["--remote", remote] if remote else [])
     cmd += ["--jobs", str(jobs)] if jobs else []
     if subprocess.run(cmd).returncode != 0:
@@ -254,12 +258,12 @@ def pull(remote: str | None = None, jobs: int | None = None) -> int:
             " run `dvc repro` (or commit the change) first"
         )
         return 1
-    env = {**os.environ, "GROKSCOPE_SYNCING": "1"}
-    if subprocess.run([sys.executable, "-m", "grokscope", "sync"], env=env).returncode != 0:
+    if resync(stale=stale) != 0:
         return 1
-    dry = subprocess.run(["snakemake", "-n", "--quiet", "all"], capture_output=True, text=True)
-    if dry.returncode != 0 or "Nothing to be done" not in dry.stdout + dry.stderr:
-        _say("pull: Snakemake still has work to do after syncing (see `snakemake -n`)")
+    with workflow_dag(forceall=False) as workflow:  # what `snakemake -n` would run
+        left = sorted({job.rule.name for job in workflow.dag.needrun_jobs() if job.output})
+    if left:
+        _say(f"pull: Snakemake would still run {', '.join(left)} (see `snakemake -n`)")
         return 1
     _say("pull: every artifact is in place; `dvc status` is clean and `snakemake -n` is empty")
     return 0
