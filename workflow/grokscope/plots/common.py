@@ -1,4 +1,4 @@
-"""Shared plotting primitives: lines, bars, heatmaps (single, grid), sliders, phase markers.
+"""Shared plotting primitives: lines, bars, sliders, phase markers, the palette and style.
 
 Every figure of the project is assembled from these, so that colour scales (sequential,
 diverging, cyclic), the line palette and axis conventions come from ``params/figures.yaml``
