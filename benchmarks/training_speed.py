@@ -16,7 +16,8 @@ The variants:
   ``F.embedding``), foreach AdamW, no per-epoch host sync or test evaluation; train and test
   loss/accuracy (with ``.item()``) every 100 epochs under ``no_grad``.
 - *ours*: the loop of :func:`grokscope.train.train`, built from its own parts
-  (``fast_loss``: for the MLP on the CPU a fused loss with a hand-written backward,
+  (``fast_loss``: the cross-entropy resolved as in float64, where naive and plain use
+  float32's; for the MLP on the CPU a fused loss with a hand-written backward,
   ``make_optimizer``: fused AdamW, ``warmup_lr``, ``evaluate`` on train and test every 100
   epochs), without the checkpoint writes (one-off file I/O that
   would dominate a short measurement on a busy disk).

@@ -4,13 +4,15 @@ The K experiments must be identical except for ``seed`` (which sets both the spl
 initialisation). Each model's parameters are stacked along a new leading dimension,
 ``(K, *shape)``; the forward pass is ``torch.vmap`` of ``functional_call(model.fast_forward)``
 over ``(params, buffers, x, y)``; the loss is the sum over seeds of each seed's mean
-cross-entropy, so seed k's gradient is exactly its single-run gradient; and one AdamW over
-the stacked tensors equals K independent AdamWs (AdamW is elementwise). Hence the weights,
-metrics and files equal K runs of :func:`grokscope.train.train` up to float rounding (tested
-in ``tests/test_batched.py``). Rounding differs only where the single run takes a fused path
-that vmap cannot: the MLP's loss on the CPU (``OneLayerMLP.fast_loss``, a hand-written
-backward). A long run amplifies those ulps once the model starts to generalise, so a batched
-MLP member on the CPU is the same experiment as its single run, not the same bytes.
+cross-entropy (log-softmax in float64, as a single run's:
+:func:`grokscope.kernels.cross_entropy64`), so seed k's gradient is exactly its single-run
+gradient; and one AdamW over the stacked tensors equals K independent AdamWs (AdamW is
+elementwise). Hence the weights, metrics and files equal K runs of
+:func:`grokscope.train.train` up to float rounding (tested in ``tests/test_batched.py``).
+Rounding differs only where the single run takes a fused path that vmap cannot: the MLP's
+loss on the CPU (``OneLayerMLP.fast_loss``, a hand-written backward). A long run amplifies
+those ulps once the model starts to generalise, so a batched MLP member on the CPU is the
+same experiment as its single run, not the same bytes.
 
 On a CPU this gives no per-seed speed-up (one model is already near matmul peak); it pays off
 on a GPU, where one small model leaves the device mostly idle.
@@ -24,7 +26,6 @@ from typing import Any
 
 import pandas as pd
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, stack_module_state
 
@@ -32,6 +33,7 @@ from grokscope.checkpoints import checkpoint_epochs, save_checkpoint
 from grokscope.curves import METRIC_COLUMNS
 from grokscope.groups import group_order
 from grokscope.hooks import HookedModule
+from grokscope.kernels import cross_entropy64
 from grokscope.metrics import loss_and_accuracy
 from grokscope.models import build_model
 from grokscope.train import (
@@ -143,7 +145,7 @@ def train_batched(
         return functional_call(base, named, (x,))
 
     def seed_loss(p: Tensors, b: Tensors, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return F.cross_entropy(logits_of(p, b, x), y)  # () mean over the seed's train pairs
+        return cross_entropy64(logits_of(p, b, x), y)  # () mean over the seed's train pairs
 
     batched_logits = torch.vmap(logits_of)  # (K, n, 2) → (K, n, order)
     batched_loss = torch.vmap(seed_loss)  # → (K,)

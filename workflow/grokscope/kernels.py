@@ -1,6 +1,7 @@
 """Fast training kernels: exact shortcuts for the CPU training step, kept apart from the
 readable models in :mod:`grokscope.models`.
 
+- :func:`cross_entropy64`: the training loss, resolved near 1e-7 (log-softmax in float64);
 - :func:`take_rows`: row gathers whose backward is one scatter-add on the CPU;
 - :func:`fold_first_layer`: the one-hidden-layer MLP's first layer folded into per-element
   tables;
@@ -17,6 +18,24 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
+
+LOG_HALF = -0.6931471805599453  # log(1/2)
+
+
+def cross_entropy64(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy ``()`` (float64) of ``logits (batch, order)`` against ``targets
+    (batch,)``, the log-softmax and the loss in float64, as in the published run's code.
+
+    Why: once a model has memorised its training set, a pair's loss is ``-log p_y`` with the
+    answer's probability ``p_y`` within ~1e-7 of 1, where float32 has steps of 6e-8. A float32
+    log-softmax rounds that loss, and the answer's gradient ``p_y - 1``, to 0 or a multiple of
+    6e-8 while the other answers' gradients stay exact, so the gradient no longer sums to zero
+    over the answers. Trained so, the published configuration's train loss jumps from ~2e-7 to
+    1e-3…1e-1 every ~1,500 epochs after memorising; with this loss it keeps falling
+    (``tests/test_training_precision.py``). The logits may stay float32 (their gradient comes
+    back in float32).
+    """
+    return F.cross_entropy(logits.double(), targets)
 
 
 def under_torch_func() -> bool:
@@ -98,13 +117,22 @@ class FoldedMLPLoss(torch.autograd.Function):
 
     Inputs: ``W_E_a, W_E_b`` ``(order, embed)``, ``W`` ``(2·embed, hidden)``, ``W_U``
     ``(hidden, order)``, ``a, b, y`` ``(batch,)`` int64. Same maths as
-    ``F.cross_entropy(OneLayerMLP.fast_forward(pairs), y)``: ``logits = ReLU((W_E_a @ W_top)[a]
+    ``cross_entropy64(OneLayerMLP.fast_forward(pairs), y)``: ``logits = ReLU((W_E_a @ W_top)[a]
     + (W_E_b @ W_bottom)[b]) @ W_U``. Why by hand: on the CPU the step is memory-bound once the
     first layer is folded, and autograd's version makes extra full passes over the
     (batch, hidden) and (batch, order) buffers. Here the softmax gradient is built in place from
-    the saved log-probabilities, the 1/batch scale goes into the small (hidden, order) operands
+    the saved probabilities, the 1/batch scale goes into the small (hidden, order) operands
     instead of a pass over the (batch, order) gradient, the ReLU mask is applied in place, and
     ``W_U``'s gradient is computed as ``(dlogits^T @ hidden)^T`` (the faster GEMM layout).
+
+    Resolved like :func:`cross_entropy64`, without its float64 passes over (batch, order)
+    (float64 ``exp`` is the slow part; ``benchmarks/README.md``): a float32 log-softmax gives
+    every probability to about 1e-6 relative, except that an answer's ``log p_y`` near 0 (a
+    memorised pair) is all log-sum-exp rounding. So when ``p_y > 1/2`` a pair's loss and its
+    answer's gradient ``p_y - 1`` come from ``1 - p_y`` summed from the other answers'
+    probabilities (from ``log p_y`` otherwise, where nothing cancels): every value equals
+    float64's to about 1e-6 relative, and the gradient over the answers sums to zero (tested
+    against a float64 reference at a loss of 1e-7).
     """
 
     @staticmethod
@@ -121,19 +149,25 @@ class FoldedMLPLoss(torch.autograd.Function):
         pre_a, pre_b = fold_first_layer(W_E_a, W_E_b, W)  # (order, hidden) each
         hidden = pre_a.index_select(0, a).add_(pre_b.index_select(0, b)).relu_()  # (batch, hidden)
         log_probs = torch.log_softmax(hidden @ W_U, dim=1)  # (batch, order)
-        ctx.save_for_backward(W_E_a, W_E_b, W, W_U, a, b, y, hidden, log_probs)
-        return -log_probs.gather(1, y[:, None]).mean()
+        log_p_y = log_probs.gather(1, y[:, None])  # (batch, 1)
+        # The other answers' probabilities (the answer's column zeroed), in place, and their sum
+        # 1 - p_y: resolved however small, unlike 1 - exp(log_p_y).
+        others = log_probs.exp_().scatter_(1, y[:, None], 0.0)  # (batch, order)
+        rest = others.sum(1, keepdim=True)  # (batch, 1)
+        sure = log_p_y > LOG_HALF  # (batch, 1): p_y > 1/2, where 1 - p_y is the exact one
+        loss = torch.where(sure, -torch.log1p(-rest), -log_p_y)  # (batch, 1)
+        d_y = torch.where(sure, -rest, log_p_y.expm1())  # (batch, 1): p_y - 1
+        ctx.save_for_backward(W_E_a, W_E_b, W, W_U, a, b, y, hidden, others, d_y)
+        return loss.double().mean()
 
     @staticmethod
     @once_differentiable
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        W_E_a, W_E_b, W, W_U, a, b, y, hidden, log_probs = ctx.saved_tensors
+        W_E_a, W_E_b, W, W_U, a, b, y, hidden, others, d_y = ctx.saved_tensors
         e, n = W_E_a.shape[1], len(y)
-        scale = grad / n  # d(mean)/d(per-pair loss), times the upstream gradient
-        # d(per-pair loss)/d(logits) = softmax − onehot(y); log_probs is ours to overwrite.
-        dlogits = log_probs.exp_().index_put_(
-            (torch.arange(n, device=y.device), y), log_probs.new_tensor(-1.0), accumulate=True
-        )  # (batch, order)
+        scale = grad.float() / n  # d(mean)/d(per-pair loss), times the upstream gradient
+        # d(per-pair loss)/d(logits) = softmax − onehot(y); `others` is ours to overwrite.
+        dlogits = others.scatter_(1, y[:, None], d_y)  # (batch, order)
         d_W_U = (dlogits.T @ hidden).T * scale  # (hidden, order)
         d_hidden = dlogits @ (W_U.T * scale)  # (batch, hidden)
         torch.ops.aten.threshold_backward.grad_input(d_hidden, hidden, 0, grad_input=d_hidden)
