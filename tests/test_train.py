@@ -460,3 +460,36 @@ def test_keep_freed_memory_keeps_a_freed_buffer_in_the_heap():
     assert mapped >= 16 * mib and kept < mib  # glibc's default: mmap'd, returned on free
     applied, mapped, kept = probe("keep")
     assert applied and mapped == 0 and kept >= 15 * mib  # on the heap, kept for the next step
+
+
+@pytest.mark.parametrize("kind", ["mlp", "transformer"])
+def test_training_does_not_depend_on_the_thread_count(kind):
+    # What lets a training step use idle cores mid-run (grokscope.process.IdleCores).
+    spec = {
+        "mlp": {"kind": "mlp", "embed_dim": 32, "hidden_dim": 64},
+        "transformer": {
+            "kind": "transformer",
+            "d_model": 64,
+            "n_heads": 4,
+            "d_head": 16,
+            "d_mlp": 256,
+        },  # fmt: skip
+    }[kind]
+    exp = tiny_exp(epochs=40)
+    exp["model"] = spec
+    x, y = split_tensors(dataset_of(exp))["train"]
+    before = torch.get_num_threads()
+    weights = []
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            model = build_model(spec, 41, 0)
+            opt = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=1.0, fused=True)
+            for _ in range(20):
+                model.fast_loss(x, y).backward()
+                opt.step()
+                opt.zero_grad()
+            weights.append({k: v.clone() for k, v in model.state_dict().items()})
+    finally:
+        torch.set_num_threads(before)
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])

@@ -22,7 +22,7 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from grokscope.checkpoints import checkpoint_epochs, load_tensors, save_checkpoint, save_tensors
+from grokscope.checkpoints import checkpoint_epochs, save_checkpoint
 from grokscope.curves import METRIC_COLUMNS, summarize
 from grokscope.errors import MachineError, TrainingError
 from grokscope.groups import group_order
@@ -30,6 +30,7 @@ from grokscope.hooks import HookedModule
 from grokscope.io import write_json, write_text
 from grokscope.metrics import loss_and_accuracy
 from grokscope.models import build_model
+from grokscope.resume import resume, save_state
 
 
 def pick_device(choice: str) -> torch.device:
@@ -110,28 +111,6 @@ class TrainPaths:
         return cls(checkpoints, metrics_csv, metrics_json, resume)
 
 
-def _optimizer_tensors(
-    opt: torch.optim.Optimizer, names: dict[int, str]
-) -> dict[str, torch.Tensor]:
-    out = {}
-    for p, state in opt.state.items():
-        for key, value in state.items():
-            out[f"optim.{names[id(p)]}.{key}"] = torch.as_tensor(value)
-    return out
-
-
-def _restore_optimizer(
-    opt: torch.optim.Optimizer, model: torch.nn.Module, tensors: dict[str, torch.Tensor]
-) -> None:
-    for name, p in model.named_parameters():
-        prefix = f"optim.{name}."
-        state = {
-            k[len(prefix) :]: v.to(p.device) for k, v in tensors.items() if k.startswith(prefix)
-        }
-        if state:
-            opt.state[p] = state  # fused AdamW keeps every state tensor, `step` too, on p's device
-
-
 def make_optimizer(params: Iterable[torch.Tensor], cfg: dict[str, Any]) -> torch.optim.AdamW:
     """AdamW with the ``train`` block's hyperparameters, as one fused kernel per parameter.
 
@@ -158,12 +137,14 @@ def run_epochs(
     saves: Collection[int] = (),
     progress: bool = False,
     postfix: Callable[[], str] | None = None,
+    tune: Callable[[], None] | None = None,
 ) -> None:
     """The epoch loop of both trainers (and the benchmark): warm-up, one step, evaluate.
 
     Epoch ``e`` takes one optimizer step on ``loss()`` (no host sync) and then, if ``e + 1``
     is a multiple of ``eval_every`` or in ``saves``, calls ``record(e + 1)``, which evaluates
-    and checkpoints. ``postfix()`` is shown on the progress bar after each record.
+    and checkpoints. ``postfix()`` is shown on the progress bar after each record, and
+    ``tune()`` (e.g. :class:`grokscope.process.IdleCores`) may adjust the process then.
     """
     bar = tqdm(
         total=cfg["epochs"],
@@ -184,6 +165,8 @@ def run_epochs(
             record(done)
             if postfix is not None:
                 bar.set_postfix_str(postfix())
+            if tune is not None:
+                tune()
     bar.close()
 
 
@@ -213,7 +196,11 @@ def publish_outputs(
 
 
 def train(
-    exp: dict[str, Any], dataset: pd.DataFrame, paths: TrainPaths, progress: bool = True
+    exp: dict[str, Any],
+    dataset: pd.DataFrame,
+    paths: TrainPaths,
+    progress: bool = True,
+    tune: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     """Train one experiment and write checkpoints, the metrics table and the final metrics.
 
@@ -222,6 +209,7 @@ def train(
         dataset: table with int columns ``a, b, c`` and ``split`` in {train, test}.
         paths: output locations; ``paths.resume`` holds the state to resume from.
         progress: show a progress bar (on stderr).
+        tune: called after every evaluation (:func:`run_epochs`).
 
     Returns:
         The final metrics dict (also written to ``paths.metrics_json``).
@@ -235,32 +223,11 @@ def train(
     (train_x, train_y), (test_x, test_y) = splits["train"], splits["test"]
 
     model = build_model(exp["model"], order, exp["seed"]).to(device)
-    names = {id(p): n for n, p in model.named_parameters()}
     opt = make_optimizer(model.parameters(), cfg)
 
-    # Resume: the scratch dir holds checkpoints written so far and one state file with the
-    # model, the optimizer moments, the epoch, the metric rows and the params, written
-    # atomically together. A state of other params (changed after a crash or a divergence)
-    # is not this run's: start over.
-    scratch_ckpts, state_file = paths.resume / "checkpoints", paths.resume / "state.safetensors"
-    start, rows = 0, []
-    # A state without its checkpoints means a crash while publishing: start over.
-    # A kill during a write can leave temporary files behind (ours, and safetensors' own
-    # `.tmpXXXXXX`): every real file here is `epoch_*` or `state.safetensors`, so drop any
-    # dotfile before resuming, and never publish one.
-    for stale in paths.resume.rglob(".*") if paths.resume.exists() else []:
-        if stale.is_file():
-            stale.unlink()
-    if state_file.exists() and scratch_ckpts.exists():
-        tensors_, meta = load_tensors(state_file)
-        if meta.get("params") == exp:
-            state = {k[6:]: v for k, v in tensors_.items() if k.startswith("model.")}
-            model.load_state_dict(state)
-            _restore_optimizer(opt, model, tensors_)
-            start, rows = meta["epoch"], meta["rows"]
-        else:
-            shutil.rmtree(paths.resume)
-
+    # An interrupted run of these params goes on from its last saved state.
+    scratch_ckpts = paths.resume / "checkpoints"
+    start, rows = resume(paths.resume, exp, model, opt)
     sidecar = {"params": exp, "order": order}
     saves = set(checkpoint_epochs(cfg["epochs"], cfg["checkpoint_every"], cfg["log_checkpoints"]))
 
@@ -275,9 +242,7 @@ def train(
             save_checkpoint(
                 scratch_ckpts, epoch, model.state_dict(), {**sidecar, "metrics": rows[-1]}
             )
-            state = {f"model.{k}": v for k, v in model.state_dict().items()}
-            state |= _optimizer_tensors(opt, names)
-            save_tensors(state_file, state, {"epoch": epoch, "rows": rows, "params": exp})
+            save_state(paths.resume, exp, model, opt, epoch, rows)
 
     if start == 0:
         record(0)
@@ -288,7 +253,8 @@ def train(
     def postfix() -> str:
         return f"train={rows[-1]['train_loss']:.3g}, test_acc={rows[-1]['test_acc']:.3f}"
 
-    run_epochs(opt, cfg, loss, record, range(start, cfg["epochs"]), saves, progress, postfix)
+    epochs = range(start, cfg["epochs"])
+    run_epochs(opt, cfg, loss, record, epochs, saves, progress, postfix, tune)
 
     # Publish: move the finished checkpoint directory into place, then the tables.
     return publish_outputs(paths, scratch_ckpts, rows)

@@ -12,7 +12,8 @@ rule train:
         **step("train", experiment=["seed", "group", "model", "train"]),
     wildcard_constraints:
         exp=one_of(TRAINED),
-    threads: 1
+    threads: 1  # and the idle cores once the short jobs are done (grokscope.process.IdleCores)
+    priority: 10  # the long jobs first: the rest fits beside them
     resources:
         # GPUs (Snakemake's standard `gpu` resource): none locally; the slurm profile asks
         # for one (set-resources). Training uses a GPU when CUDA sees one, else the CPU.

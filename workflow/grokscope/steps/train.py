@@ -6,7 +6,10 @@ import json
 import sys
 from typing import Any
 
+import torch
+
 from grokscope.io import read_parquet
+from grokscope.process import IdleCores
 from grokscope.steps import Paths
 from grokscope.train import TrainPaths, train
 
@@ -16,5 +19,6 @@ def run(inputs: Paths, outputs: Paths, settings: dict[str, Any]) -> None:
     ``metrics`` (final JSON); settings: ``experiment`` (``seed``, ``group``, ``model``,
     ``train``). An interrupted run resumes from the scratch space beside the checkpoints."""
     paths = TrainPaths.beside(outputs["checkpoints"], outputs["plot"], outputs["metrics"])
-    final = train(settings["experiment"], read_parquet(inputs["data"]), paths)
+    idle = IdleCores(torch.get_num_threads())  # the rule's threads, set by the CLI
+    final = train(settings["experiment"], read_parquet(inputs["data"]), paths, tune=idle)
     print(json.dumps(final), file=sys.stderr)
