@@ -15,8 +15,8 @@ from grokscope.sync import resync_if_needed
 os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]])
 # The cores Snakemake was given (--cores): a training job may grow into the idle ones once
 # the short jobs are done (grokscope.process.IdleCores). Unset for a dry run or the DAG API.
-if workflow._cores:
-    os.environ["GROKSCOPE_CORES"] = str(workflow._cores)
+if workflow.resource_settings.cores:
+    os.environ["GROKSCOPE_CORES"] = str(workflow.resource_settings.cores)
 
 try:
     PARAMS = load_params("params")
