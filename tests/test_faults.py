@@ -351,7 +351,7 @@ REFUSED = [
      "template: 'plotly_whit' is not a plotly template"),
     ("unknown irrep label", "params/analysis.yaml",
      lambda t: _sub("irreps: []", "irreps: [freq 3, freq 99]")(
-         _sub("rule: largest_gap", "rule: explicit")(t)),
+         _sub("rule: confirmed", "rule: explicit")(t)),
      "key_irreps.irreps: 'freq 99' not an irrep of C_41 (experiment tiny_c41)"),
     ("too-wide model", EXP, _sub("hidden_dim: 64", "hidden_dim: 1000000000"),
      "model.hidden_dim: training on all 1,681 pairs of a group of order 41 (group.n = 41)"),

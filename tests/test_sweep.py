@@ -62,7 +62,7 @@ def test_universality_rule_on_a_known_table():
 def test_eight_seed_sweep_through_the_pipeline(tmp_path):
     repo = make_repo(tmp_path / "repo", ["sweep_s4"])
     stages = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]
-    train = stages["train-sweep_s4-seed3"]
+    train = stages["train-sweep_s4"]  # one stage runs the sweep's eight training jobs
     assert train["params"] == [
         {"params/experiments/sweep_s4.yaml": ["group", "model", "seed", "sweep", "train"]}
     ]

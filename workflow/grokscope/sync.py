@@ -119,7 +119,7 @@ def commit(names: list[str]) -> None:
             os.utime(f, ns=(ns, ns), follow_symlinks=False)
 
 
-def record(executed: set[str], current: set[str]) -> None:
+def record(executed: Iterable[str], current: Iterable[str]) -> None:
     """The closing record of a plain ``snakemake`` run: commit to dvc.lock each stage that
     this run executed a job of (or that DVC has never recorded) and whose outputs this run
     all either produced or found up to date; nothing else, so a stage that is stale is never
@@ -129,6 +129,7 @@ def record(executed: set[str], current: set[str]) -> None:
         executed: outputs of the jobs this run executed.
         current: outputs of every job of this run's DAG that it executed or found up to date.
     """
+    executed, current = set(executed), set(current)
     stages = _stages()
     locked = yaml.load(LOCK.read_text(), Loader=_Loader) if LOCK.exists() else None
     locked = (locked or {}).get("stages", {})
