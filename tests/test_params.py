@@ -414,23 +414,23 @@ def test_cheap_irrep_labels_are_the_fourier_bases_labels(name, n):
 
 def test_suite_size_limit_counts_jobs_and_is_overridable(params_dir):
     suite = params_dir / "suite.yaml"
-    # Every sweep file (listed or not) on its own: 8 members of 13 jobs + 2 sweep steps
+    # Every sweep file (listed or not) on its own: 8 members of 14 jobs + 3 sweep steps
     suite.write_text("experiments: [tiny_c41]\nmax_jobs: 100\n")
     with pytest.raises(ParamsError) as info:
         load_params(params_dir)
     assert str(info.value) == (
-        f"{params_dir}/experiments/sweep_s4.yaml: sweep: 8 values make 8 members and 106 jobs, "
+        f"{params_dir}/experiments/sweep_s4.yaml: sweep: 8 values make 8 members and 115 jobs, "
         "more than max_jobs = 100 (suite.yaml); sweep fewer values or raise max_jobs"
     )
-    # The suite: tiny_c41 (cyclic, 15 jobs), sweep_s4 (106), the report and `all`
-    suite.write_text("experiments: [tiny_c41, sweep_s4]\nmax_jobs: 110\n")
+    # The suite: tiny_c41 (cyclic, 16 jobs), sweep_s4 (115), the report and `all`
+    suite.write_text("experiments: [tiny_c41, sweep_s4]\nmax_jobs: 120\n")
     with pytest.raises(ParamsError) as info:
         load_params(params_dir)
     assert str(info.value) == (
-        f"{suite}: experiments: the suite makes 123 jobs (9 experiments, counting each sweep "
-        f"member), more than max_jobs = 110; list fewer experiments or raise max_jobs in {suite}"
+        f"{suite}: experiments: the suite makes 133 jobs (9 experiments, counting each sweep "
+        f"member), more than max_jobs = 120; list fewer experiments or raise max_jobs in {suite}"
     )
-    suite.write_text("experiments: [tiny_c41, sweep_s4]\nmax_jobs: 123\n")
+    suite.write_text("experiments: [tiny_c41, sweep_s4]\nmax_jobs: 133\n")
     assert len(load_params(params_dir)["sweeps"]["sweep_s4"]) == 8
     suite.write_text("experiments: [tiny_c41]\nmax_jobs: 0\n")
     with pytest.raises(ParamsError, match="suite.yaml: max_jobs: 0 is less than the minimum"):
