@@ -7,6 +7,17 @@
 # pipeline step (grokscope.pipeline), one file per rule in workflow/rules/. dvc.yaml is
 # generated from this DAG by `grokscope dvc-yaml`; never edit it by hand.
 
+import os
+import sys
+
+# Run this copy's own package (workflow/grokscope), here and in every job, whatever else is
+# installed or on PYTHONPATH: a queued `dvc exp run` runs in a temporary copy of the
+# repository, which must run, and record in dvc.lock, its own code.
+PACKAGE_ROOT = os.path.join(os.path.abspath(workflow.basedir), "workflow")
+sys.path.insert(0, PACKAGE_ROOT)
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_ROOT, os.environ.get("PYTHONPATH")]))
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
@@ -21,6 +32,8 @@ include: "workflow/rules/cyclic.smk"
 include: "workflow/rules/ablations.smk"
 include: "workflow/rules/progress.smk"
 include: "workflow/rules/universality.smk"
+include: "workflow/rules/headline.smk"
+include: "workflow/rules/sweep_headline.smk"
 include: "workflow/rules/assets.smk"
 include: "workflow/rules/compare.smk"
 include: "workflow/rules/figures.smk"

@@ -156,7 +156,7 @@ def test_every_analysis_table_and_metrics_file_by_name_read_when_asked(opened: R
     fresh = grokscope.open_run(opened.path)
     analysis = opened.path / "analysis"
     assert list(fresh.tables) == sorted(p.stem for p in analysis.glob("*.parquet"))
-    assert set(fresh.metrics) == {p.stem for p in analysis.glob("*.json")} | {"final"}
+    assert set(fresh.metrics) == {p.stem for p in analysis.glob("*.json")} | {"final", "headline"}
     assert {"neuron_clusters", "ablations", "progress", "neuron_phases"} <= set(fresh.tables)
     assert "read so far: []" in repr(fresh.tables)
     clusters = fresh.tables["neuron_clusters"]

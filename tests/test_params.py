@@ -436,23 +436,23 @@ def test_cheap_irrep_labels_are_the_fourier_bases_labels(name, n):
 
 def test_suite_size_limit_counts_jobs_and_is_overridable(params_dir):
     suite = params_dir / "suite.yaml"
-    # Every sweep file (listed or not) on its own: 8 members of 15 jobs + 2 sweep steps
+    # Every sweep file (listed or not) on its own: 8 members of 16 jobs + 3 sweep steps
     suite.write_text("experiments: [tiny_c41]\nmax_jobs: 100\n")
     with pytest.raises(ParamsError) as info:
         load_params(params_dir)
     assert str(info.value) == (
-        f"{params_dir}/experiments/sweep_s4.yaml: sweep: 8 values make 8 members and 122 jobs, "
+        f"{params_dir}/experiments/sweep_s4.yaml: sweep: 8 values make 8 members and 131 jobs, "
         "more than max_jobs = 100 (suite.yaml); sweep fewer values or raise max_jobs"
     )
-    # The suite: tiny_c41 (cyclic, 17 jobs), sweep_s4 (122), assets, the report and `all`
-    suite.write_text("experiments: [tiny_c41, sweep_s4]\nmax_jobs: 130\n")
+    # The suite: tiny_c41 (cyclic, 18 jobs), sweep_s4 (131), assets, the report and `all`
+    suite.write_text("experiments: [tiny_c41, sweep_s4]\nmax_jobs: 140\n")
     with pytest.raises(ParamsError) as info:
         load_params(params_dir)
     assert str(info.value) == (
-        f"{suite}: experiments: the suite makes 142 jobs (9 experiments, counting each sweep "
-        f"member), more than max_jobs = 130; list fewer experiments or raise max_jobs in {suite}"
+        f"{suite}: experiments: the suite makes 152 jobs (9 experiments, counting each sweep "
+        f"member), more than max_jobs = 140; list fewer experiments or raise max_jobs in {suite}"
     )
-    suite.write_text("experiments: [tiny_c41, sweep_s4]\nmax_jobs: 142\n")
+    suite.write_text("experiments: [tiny_c41, sweep_s4]\nmax_jobs: 152\n")
     assert len(load_params(params_dir)["sweeps"]["sweep_s4"]) == 8
     suite.write_text("experiments: [tiny_c41]\nmax_jobs: 0\n")
     with pytest.raises(ParamsError, match="suite.yaml: max_jobs: 0 is less than the minimum"):

@@ -29,7 +29,8 @@ def closure(step: str) -> set[str]:
 
 def test_every_step_module_has_a_rule_and_every_rule_step_a_module():
     in_pipeline = {"dataset", "train", "train_batched", "import_checkpoint"}
-    in_pipeline |= set(pipeline.ANALYSIS_STEPS) | set(pipeline.SWEEP_STEPS)
+    in_pipeline |= set(pipeline.ANALYSIS_STEPS) | set(pipeline.SUMMARY_STEPS)
+    in_pipeline |= set(pipeline.SWEEP_STEPS)
     in_pipeline |= pipeline.COMPARED_ONLY
     in_pipeline |= set(pipeline.SUITE_STEPS)
     in_pipeline |= {f"figure_{job}" for job in pipeline.FIGURE_JOBS}
@@ -73,6 +74,14 @@ def test_analysis_steps_depend_on_no_figure_or_training_loop_code():
     for step in [*pipeline.ANALYSIS_STEPS, "universality"]:
         code = closure(step)
         assert not code & (FIGURES | {"train.py", "batched.py", "params.py", "dvcgen.py"}), step
+
+
+def test_headline_steps_read_json_only():
+    # The headline summarises metrics files: no torch, pandas work, analysis or figure code.
+    for step in ("headline", "sweep_headline"):
+        code = closure(step)
+        assert "headline.py" in code
+        assert not code & (TRAINING | ANALYSES | FIGURES | {"activations.py", "curves.py"}), code
 
 
 def test_no_step_depends_on_the_project_commands():
@@ -150,3 +159,25 @@ def test_every_rule_keeps_the_contract_dvc_yaml_reads(monkeypatch):
     problems = contract_problems(broken)
     assert {"no params.step", "no params.code", "no params.io", "no log:"} <= set(problems)
     assert "params.settings is not a JSON object" in problems and "unnamed output out" in problems
+    # A curve that dvc.yaml's plots would not draw is refused too.
+    curve = JobSpec("x", {}, [], [("plot", "results/e/curves.csv")], {}, "x.smk", True, True)
+    assert "plot output results/e/curves.csv has no entry in PLOTS" in contract_problems(curve)
+
+
+def test_dvc_metrics_are_the_headlines_and_plots_draw_every_curve():
+    from grokscope.dvcgen import PLOTS
+
+    document = yaml.safe_load((ROOT / "dvc.yaml").read_text())
+    stages = document["stages"]
+    metrics = [m for stage in stages.values() for m in stage.get("metrics", [])]
+    experiments = {name.split("-", 1)[1] for name in stages if name.startswith("dataset-")}
+    assert sorted(metrics) == sorted(f"results/{e}/headline.json" for e in experiments)
+    assert not any("plots" in stage for stage in stages.values())  # drawn by the top level
+    plots = {name: plot for entry in document["plots"] for name, plot in entry.items()}
+    for exp in experiments:
+        for path, entries in PLOTS.items():
+            for name, columns, template, _ in entries:
+                plot = plots[f"{exp} {name}"]
+                assert plot["y"] == {f"results/{exp}/{path}": columns}, (exp, name)
+                assert plot["x"] == "epoch" and template in ("simple", "log")
+    assert (ROOT / ".dvc/plots/log.json").exists()  # the `log` template

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 import yaml
@@ -66,7 +68,10 @@ def test_eight_seed_sweep_through_the_pipeline(tmp_path):
     assert train["params"] == [
         {"params/experiments/sweep_s4.yaml": ["group", "model", "seed", "sweep", "train"]}
     ]
-    run("snakemake --cores 2 results/sweep_s4/figures/universality", repo)
+    run(
+        "snakemake --cores 2 results/sweep_s4/figures/universality results/sweep_s4/headline.json",
+        repo,
+    )
     figures = repo / "results/sweep_s4/figures/universality"
     assert {p.name for p in figures.glob("*.png")} == {
         "universality_learned.png",
@@ -81,6 +86,15 @@ def test_eight_seed_sweep_through_the_pipeline(tmp_path):
     for member in summary["key_irreps_by_member"]:
         final = yaml.safe_load((repo / f"results/{member}/train/final.json").read_text())
         assert final["test_acc"] > 0.99, member
+    # The sweep's headline (its one DVC metrics file), from the members' own headlines.
+    headline = yaml.safe_load((repo / "results/sweep_s4/headline.json").read_text())
+    assert headline["members"] == 8 and headline["grokked_members"] == 8
+    assert headline["test_acc_min"] > 0.99 and headline["grokked_epoch_median"] > 0
+    counts = [int(n) for n in re.findall(r" (\d+)/8", headline["key_irreps"])]
+    assert counts == sorted(summary["members_learning"].values(), reverse=True)
+    assert headline["learned_first"].endswith("/8")
+    metrics = [m for s in stages.values() for m in s.get("metrics", [])]
+    assert metrics == ["results/sweep_s4/headline.json"]  # the members' are plain outputs
 
 
 BATCHED = """\

@@ -15,8 +15,13 @@ against it):
   ``experiment`` is the job's ``exp`` wildcard's, or ``params.source`` for rules without
   one; sweep members' is their sweep's, with its ``sweep`` block). Other keys are values
   derived from those files or from the DAG and are not tracked separately;
-- outputs: one named ``metrics`` (or ``metrics:<member>``) becomes a DVC metric, ``plot``
-  (or ``plot:<member>``) a DVC plot (x = epoch), any other an out;
+- outputs: one named ``headline`` (a run's or a sweep's headline numbers,
+  :mod:`grokscope.headline`) becomes a DVC metric, so ``dvc metrics show`` and ``dvc exp
+  show`` print one short row per run; in the stage of a sweep's members their headlines are
+  outs (the sweep's own headline summarises them). Every other output is an out, the
+  detailed JSON and Parquet tables included. One named ``plot`` (or ``plot:<member>``) is an
+  out that dvc.yaml's top-level ``plots`` draw: per experiment, the plots :data:`PLOTS` lists
+  for its path (x = epoch; losses on a log scale, the template ``.dvc/plots/log.json``);
 - the job's input files, and the rule's ``.smk`` file, are the other dependencies.
 
 A stage's ``cmd`` asks Snakemake for exactly that job's outputs. Logs and benchmarks are left
@@ -54,8 +59,25 @@ CONTRACT = {
         "io": "required: the CLI's --inputs/--outputs from the named input and output",
         "source": "optional: the params file stem of `experiment` without an exp wildcard",
     },
-    "outputs": {"metrics": "DVC metrics", "plot": "DVC plots (x = epoch)", "*": "DVC outs"},
+    "outputs": {
+        "headline": "DVC metrics (outs in the stage of a sweep's members)",
+        "plot": "DVC outs, drawn by the top-level plots of PLOTS (its path needs an entry)",
+        "*": "DVC outs",
+    },
     "directives": ["log", "benchmark"],
+}
+
+# What `dvc plots show/diff` draws for each experiment: per `plot` output (by its path under
+# results/<exp>/), plots named "<exp> <name>" of these columns against epoch, with a template
+# (`log`: .dvc/plots/log.json, DVC's `simple` with a log y axis) and a y-axis label.
+PLOTS = {
+    "train/metrics.csv": [
+        ("loss", ["train_loss", "test_loss"], "log", "loss"),
+        ("accuracy", ["train_acc", "test_acc"], "simple", "accuracy"),
+    ],
+    "analysis/progress.csv": [
+        ("progress", ["test_loss", "restricted_loss", "excluded_loss"], "log", "loss"),
+    ],
 }
 
 
@@ -112,7 +134,14 @@ def contract_problems(job: JobSpec) -> list[str]:
             problems.append(str(err))
     problems += [f"no {d}:" for d in CONTRACT["directives"] if not getattr(job, f"has_{d}")]
     problems += [f"unnamed output {path}" for name, path in job.outputs if not name]
+    problems += [f"plot output {path} has no entry in PLOTS" for name, path in job.outputs
+                 if _kind(name) == "plot" and _plot_key(path) not in PLOTS]  # fmt: skip
     return problems
+
+
+def _plot_key(path: str) -> str:
+    """``train/metrics.csv`` of ``results/<exp>/train/metrics.csv``."""
+    return "/".join(Path(path).parts[2:])
 
 
 def _kind(output_name: str) -> str:
@@ -151,20 +180,37 @@ def stage(jobs: list[JobSpec], sources: dict[str, str]) -> dict[str, Any]:
         if key == "experiment" and exp in sources.values() and exp not in sources:
             keys.add("sweep")  # sweep members: their values come from the sweep block
         params.append({PARAM_FILES[key].format(exp=exp): sorted(keys)})
-    outs, metrics, plots = [], [], []
+    members = group_of(job, sources) != stage_name(job.rule, job.wildcards)
+    outs, metrics = [], []
     for out_name, path in outputs:
-        if _kind(out_name) == "metrics":
+        if _kind(out_name) == "headline" and not members:
             metrics.append(path)
-        elif _kind(out_name) == "plot":
-            plots.append({path: {"x": "epoch"}})
         else:
             outs.append(path)
     inputs = sorted({path for j in jobs for path in j.inputs})
     definition: dict[str, Any] = {"cmd": cmd, "deps": inputs + [job.rule_file] + code}
-    for key, value in (("params", params), ("outs", outs), ("metrics", metrics), ("plots", plots)):
+    for key, value in (("params", params), ("outs", outs), ("metrics", metrics)):
         if value:
             definition[key] = value
     return definition
+
+
+def plots(jobs: list[JobSpec]) -> list[dict[str, Any]]:
+    """dvc.yaml's top-level plots: for every ``plot`` output, the plots :data:`PLOTS` lists
+    for its path, named ``<experiment> <plot>``, by experiment and in :data:`PLOTS` order."""
+    files = sorted(
+        (Path(path).parts[1], list(PLOTS).index(_plot_key(path)), path)
+        for job in jobs
+        for name, path in job.outputs
+        if _kind(name) == "plot"
+    )
+    out = []
+    for exp, _, path in files:
+        for name, columns, template, label in PLOTS[_plot_key(path)]:
+            y = {path: list(columns)}  # a list of its own: no YAML anchors in dvc.yaml
+            out.append({f"{exp} {name}": {"template": template, "x": "epoch", "y": y,
+                                          "y_label": label}})  # fmt: skip
+    return out
 
 
 def render(jobs: list[JobSpec], sources: dict[str, str]) -> str:
@@ -174,7 +220,8 @@ def render(jobs: list[JobSpec], sources: dict[str, str]) -> str:
     for job in jobs:
         groups.setdefault(group_of(job, sources), []).append(job)
     stages = {name: stage(members, sources) for name, members in sorted(groups.items())}
-    return HEADER + yaml.safe_dump({"stages": stages}, sort_keys=False, width=100)
+    document = {"stages": stages, "plots": plots(jobs)}
+    return HEADER + yaml.safe_dump(document, sort_keys=False, width=100)
 
 
 def write_or_check(out: Path, check: bool = False) -> int:

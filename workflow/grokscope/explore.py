@@ -68,7 +68,8 @@ class Run:
         path: the run directory.
         name: the experiment's name (the directory's).
         tables: every analysis table (``analysis/*.parquet``) as a DataFrame, by name.
-        metrics: every metrics file (``train/final.json``, ``analysis/*.json``) as a dict.
+        metrics: every metrics file (``train/final.json``, ``analysis/*.json``, and
+            ``headline.json``, the headline numbers) as a dict.
         style: the figure style (``params/figures.yaml`` of the project, else the defaults).
     """
 
@@ -90,8 +91,11 @@ class Run:
             )
         analysis = path / "analysis"
         self.tables = Artifacts({p.stem: p for p in analysis.glob("*.parquet")}, read_parquet)
-        metrics = {p.stem: p for p in analysis.glob("*.json")}
-        self.metrics = Artifacts({"final": path / "train/final.json", **metrics}, read_json)
+        metrics = {"final": path / "train/final.json"}
+        metrics |= {p.stem: p for p in analysis.glob("*.json")}
+        if (path / "headline.json").exists():
+            metrics["headline"] = path / "headline.json"
+        self.metrics = Artifacts(metrics, read_json)
         self._models: dict[int, HookedModule] = {}
 
     def __repr__(self) -> str:

@@ -19,6 +19,8 @@ ANALYSIS_STEPS = [
     "ablations",
     "progress",
 ]
+# The run's headline numbers (the one file DVC treats as its metrics), after its analyses.
+SUMMARY_STEPS = ["headline"]
 # Figure jobs (one rule `figure_<job>` each) → their section title in the report, in reading
 # order.
 FIGURE_JOBS = {
@@ -35,8 +37,9 @@ FIGURE_JOBS = {
 CYCLIC_ONLY = {"cyclic_views", "figure_cyclic"}
 # Steps of an experiment compared with a reference run (`compare_with` in its params).
 COMPARED_ONLY = {"compare", "figure_reference"}
-# Steps of a sweep as a whole (after all of its members' steps).
-SWEEP_STEPS = ["universality", "figure_universality"]
+# Steps of a sweep as a whole (after all of its members' steps); `sweep_headline` is the one
+# file DVC treats as the sweep's metrics.
+SWEEP_STEPS = ["universality", "sweep_headline", "figure_universality"]
 SWEEP_FIGURE_JOBS = {"universality": "Universality across the sweep"}
 # Steps of the suite as a whole, run once: the plotly.js every figure page loads (an input of
 # every figure job) and the report page (after everything).
@@ -46,7 +49,7 @@ SUITE_STEPS = ["assets", "report"]
 def experiment_steps(imported: bool, cyclic: bool, compared: bool = False) -> list[str]:
     """Every step of one experiment, in data-flow order."""
     steps = ["dataset", "import_checkpoint" if imported else "train", *ANALYSIS_STEPS]
-    steps += ["compare", *(f"figure_{job}" for job in FIGURE_JOBS)]
+    steps += [*SUMMARY_STEPS, "compare", *(f"figure_{job}" for job in FIGURE_JOBS)]
     skip = (set() if cyclic else CYCLIC_ONLY) | (set() if compared else COMPARED_ONLY)
     return [step for step in steps if step not in skip]
 
