@@ -196,7 +196,9 @@ def test_cached_activations_as_pandas_and_pyarrow_only_what_is_asked(opened: Run
 def test_figures_are_the_pipelines_figures(opened: Run, tiny_build: Path):
     assert opened.style == load_figure_style(tiny_build / "params/figures.yaml")
     shared = tiny_build / "results/assets/plotly.min.js"
-    assert opened.figure_jobs == ["training", "progress", "fourier", "neurons", "logits", "cyclic"]
+    assert opened.figure_jobs == [
+        "training", "progress", "fourier", "neurons", "logits", "over_training", "cyclic"
+    ]  # fmt: skip
     for job in opened.figure_jobs:
         directory = opened.path / "figures" / job
         figures = opened.figures(job)

@@ -356,7 +356,7 @@ REFUSED = [
     ("too-wide model", EXP, _sub("hidden_dim: 64", "hidden_dim: 1000000000"),
      "model.hidden_dim: training on all 1,681 pairs of a group of order 41 (group.n = 41)"),
     ("oversized sweep", "params/experiments/typo.yaml", lambda t: TYPO_SWEEP,
-     "sweep: 3,000 values make 3,000 members and 48,003 jobs, more than max_jobs = 2,000"),
+     "sweep: 3,000 values make 3,000 members and 54,003 jobs, more than max_jobs = 2,000"),
 ]  # fmt: skip
 
 
