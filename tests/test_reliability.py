@@ -247,11 +247,49 @@ def test_enough_malformed_variants():
     assert len(malformed_variants()) >= 50
 
 
+def _one_clear_line(done: subprocess.CompletedProcess, file: str, field: str) -> bool:
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    return (
+        done.returncode != 0
+        and len(lines) == 1
+        and file in lines[0]
+        and field in lines[0]
+        and "Traceback" not in done.stderr + done.stdout
+        and "Finished jobid" not in done.stdout + done.stderr
+    )
+
+
+def test_every_malformed_variant_is_refused_by_the_loader_with_one_line(tmp_path, monkeypatch):
+    """Every variant through `load_params`, the function the Snakefile validates with before
+    anything else (the test below runs a sample of them through real Snakemake)."""
+    shutil.copytree(ROOT / "params", tmp_path / "params")
+    monkeypatch.chdir(tmp_path)
+    failures = []
+    for name, file, text, field in malformed_variants():
+        original = Path(file).read_text()
+        Path(file).write_text(text)
+        try:
+            load_params("params")
+            failures.append((name, "accepted"))
+        except ParamsError as err:
+            message = str(err)
+            if "\n" in message or file not in message or field not in message:
+                failures.append((name, message))
+        finally:
+            Path(file).write_text(original)
+    assert failures == []
+
+
 @pytest.mark.slow
 def test_malformed_params_fail_before_any_job_with_one_line(built: Path):
     before = {k: p.stat().st_mtime_ns for k, p in result_files(built).items()}
+    variants = malformed_variants()
+    # Every kind of fault (wrong type, missing, negative, unknown key, YAML syntax, suite,
+    # shared settings) through Snakemake; each variant through the loader above.
+    other_files = ("yaml:", "suite:", "analysis:", "figures:")
+    sample = variants[::8] + [v for v in variants if v[0].startswith(other_files)]
     failures = []
-    for name, file, text, field in malformed_variants():
+    for name, file, text, field in sample:
         target = built / file
         original = target.read_text()
         target.write_text(text)
@@ -259,16 +297,7 @@ def test_malformed_params_fail_before_any_job_with_one_line(built: Path):
             done = run("snakemake --cores 1", built, check=False)
         finally:
             target.write_text(original)
-        lines = [line for line in done.stderr.splitlines() if line.strip()]
-        ok = (
-            done.returncode != 0
-            and len(lines) == 1
-            and file in lines[0]
-            and field in lines[0]
-            and "Traceback" not in done.stderr + done.stdout
-            and "Finished jobid" not in done.stdout + done.stderr
-        )
-        if not ok:
+        if not _one_clear_line(done, file, field):
             failures.append((name, done.returncode, done.stderr[-500:]))
     assert failures == []
     after = {k: p.stat().st_mtime_ns for k, p in result_files(built).items()}
