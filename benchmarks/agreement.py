@@ -38,6 +38,16 @@ def sh(cmd: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
     return done
 
 
+# The closing record of a run that executed the named stages' jobs (all of them: a full build).
+RECORD = """\
+import sys
+from grokscope.sync import owners, record
+import yaml
+every = owners(yaml.safe_load(open("dvc.yaml"))["stages"])
+record([path for path, stage in every.items() if stage in sys.argv[1:]], every)
+"""
+
+
 def timed(cmd: str, cwd: Path, runs: int, setup=None) -> list[float]:
     out = []
     for _ in range(runs):
@@ -69,11 +79,13 @@ def main() -> int:
     args = parser.parse_args()
     if not (ROOT / "results/index.html").exists() or not clean(ROOT):
         sys.exit("build the default suite first (snakemake --cores all): it is not built here")
-    sh("git diff --quiet HEAD -- dvc.lock params dvc.yaml", ROOT)  # the clone gets HEAD
+    # The clone gets HEAD: the build's dvc.lock must be committed.
+    if sh("git status --porcelain -- dvc.lock params dvc.yaml", ROOT).stdout.strip():
+        sys.exit("commit the build first (git add dvc.lock && git commit): the clone gets HEAD")
     sh("dvc push --quiet", ROOT)
     remote = sh("dvc remote default", ROOT).stdout.strip()
     url = sh("dvc remote list --local", ROOT).stdout or sh("dvc remote list", ROOT).stdout
-    url = dict(line.split(None, 1) for line in url.splitlines() if line.strip())[remote]
+    url = {line.split()[0]: line.split()[1] for line in url.splitlines() if line.strip()}[remote]
     url = str((ROOT / ".dvc" / url).resolve()) if "://" not in url else url
 
     work = Path(tempfile.mkdtemp(prefix="grokscope-bench-", dir=ROOT.parent))
@@ -92,7 +104,8 @@ def main() -> int:
         row("no-op snakemake --cores all", timed("snakemake --cores all", clone, args.runs), 10)
         row("dvc status", timed("dvc status", clone, args.runs), 3)
         stages = sorted(yaml.safe_load((clone / "dvc.yaml").read_text())["stages"])
-        record = "python -c 'import sys; from grokscope.sync import record; record(sys.argv[1:])'"
+        (clone / ".record.py").write_text(RECORD)
+        record = "python .record.py"
         row(f"closing record, all {len(stages)} stages",
             timed(f"{record} {' '.join(stages)}", clone, args.runs), None)  # fmt: skip
         row("closing record, one stage", timed(f"{record} {stages[-1]}", clone, args.runs), None)

@@ -112,8 +112,14 @@ def commit(names: list[str]) -> None:
         for stage in todo:
             stage.save()  # hashes deps and outs (DVC's state db skips unchanged files)
             stage.commit()  # outs into the cache
-        for dvcfile in {id(s.dvcfile): s.dvcfile for s in todo}.values():
-            dvcfile.dump_stages([s for s in todo if s.dvcfile is dvcfile], update_pipeline=False)
+        # Each stage has its own dvcfile object: group by path, so that dvc.lock is parsed and
+        # written once (DVC's round-trip YAML costs about a second per pass on the default
+        # suite's lock file; once per stage it was most of a full build's closing record).
+        by_path: dict[str, list] = {}
+        for stage in todo:
+            by_path.setdefault(stage.dvcfile.path, []).append(stage)
+        for group in by_path.values():
+            group[0].dvcfile.dump_stages(group, update_pipeline=False)
     for f, ns in times.items():  # whatever the cache link type did, keep Snakemake's view
         if f.exists() and f.stat().st_mtime_ns != ns:
             os.utime(f, ns=(ns, ns), follow_symlinks=False)
