@@ -94,7 +94,22 @@ def test_phases_on_a_planted_curve():
     )
     assert out["rule"]["chance_loss"] == pytest.approx(chance)
     assert out["restricted_loss_falls"] == 400 and out["restricted_before_test"] is True
-    assert out["excluded_loss_min_in_circuit_formation"] == 2.5 and out["excluded_stays_high"]
+    # Excluded loss: 2.0 at the end of memorisation, 4.0 at the end of circuit formation
+    # (above ln 23 / 2 = 1.57), never below 4.0 after it.
+    assert (
+        out["excluded_loss_at_memorisation_end"],
+        out["excluded_loss_at_circuit_formation_end"],
+    ) == (2.0, 4.0)
+    assert out["excluded_rises"] and out["excluded_loss_min_after_circuit_formation"] == 4.0
+    assert out["excluded_stays_high"]
+    # A run whose excluded loss falls back after circuit formation does not stay high.
+    fallen = progress.assign(excluded_loss=[3.0, 2.0, 2.5, 3.0, 4.0, 5.0, 0.5])
+    out = phase_boundaries(curves(train, test), fallen, N, {"gap_factor": 10})
+    assert out["excluded_rises"] and not out["excluded_stays_high"]
+    # Nor does one whose excluded loss never rises (the key irreps are not what it uses).
+    flat = progress.assign(excluded_loss=[3.0, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01])
+    out = phase_boundaries(curves(train, test), flat, N, {"gap_factor": 10})
+    assert not out["excluded_rises"] and not out["excluded_stays_high"]
     assert [p["name"] for p in out["phases"]] == ["memorisation", "circuit formation", "clean-up"]
 
 

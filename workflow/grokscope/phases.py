@@ -13,12 +13,17 @@ checkpoint's ``train_losses``/``test_losses``) mark them as follows, which is th
   ``gap_factor`` of the train loss** (params/analysis.yaml ``phases``; 10): the
   generalisation gap has closed. 13,700 on the published curves with the default factor.
 
-A boundary that the run never reaches is ``None`` and its phase is left open. Three markers
-from the progress measures make the paper's observations checkable on any run:
-``restricted_loss_falls`` (the first checkpoint after memorisation with a restricted loss below
-ln |G|, and whether that is before the test loss: ``restricted_before_test``) and the lowest
-excluded loss during circuit formation (``excluded_loss_min_in_circuit_formation``; it stays
-high, above ln |G| / 2, in a run that forms the circuit: ``excluded_stays_high``).
+A boundary that the run never reaches is ``None`` and its phase is left open. Markers from
+the progress measures make the paper's observations checkable on any run:
+
+- ``restricted_loss_falls``: the first checkpoint after memorisation with a restricted loss
+  below ln |G|, and whether that is before the test loss does (``restricted_before_test``);
+- the excluded loss at the end of memorisation and of circuit formation (the checkpoints
+  nearest them): it is low while the model memorises (a memorising network does not use the
+  key irreps, so removing them costs nothing) and **rises** during circuit formation, to
+  above ln |G| / 2 (``excluded_rises``);
+- its lowest value from the end of circuit formation to the end of the run: it **stays high**,
+  above ln |G| / 2, once the circuit is formed (``excluded_stays_high``).
 """
 
 from __future__ import annotations
@@ -32,6 +37,11 @@ import pandas as pd
 def _first(table: pd.DataFrame, mask: pd.Series) -> int | None:
     hits = table.loc[mask, "epoch"]
     return int(hits.iloc[0]) if len(hits) else None
+
+
+def _nearest(table: pd.DataFrame, epoch: int, column: str) -> float:
+    """``column`` at the row whose epoch is nearest ``epoch``."""
+    return float(table.loc[(table["epoch"] - epoch).abs().idxmin(), column])
 
 
 def phase_boundaries(
@@ -53,8 +63,11 @@ def phase_boundaries(
     out: dict[str, Any] = dict.fromkeys(
         ["memorisation_end", "circuit_formation_end", "cleanup_end", "restricted_loss_falls"]
     )
-    out |= {"restricted_before_test": None, "excluded_loss_min_in_circuit_formation": None}
-    out["excluded_stays_high"] = None
+    out |= dict.fromkeys(
+        ["restricted_before_test", "excluded_loss_at_memorisation_end"]
+        + ["excluded_loss_at_circuit_formation_end", "excluded_rises"]
+        + ["excluded_loss_min_after_circuit_formation", "excluded_stays_high"]
+    )
     if len(curves):
         peak = int(curves.loc[curves["test_loss"].idxmax(), "epoch"])
         after = curves["epoch"] > peak
@@ -70,12 +83,19 @@ def phase_boundaries(
         out["restricted_loss_falls"] = falls
         if falls is not None and out["circuit_formation_end"] is not None:
             out["restricted_before_test"] = falls < out["circuit_formation_end"]
-        end = out["circuit_formation_end"] or int(progress["epoch"].max())
-        window = progress[later & (progress["epoch"] <= end)]
-        if len(window):
-            lowest = float(window["excluded_loss"].min())
-            out["excluded_loss_min_in_circuit_formation"] = lowest
-            out["excluded_stays_high"] = lowest > chance / 2
+        formed = out["circuit_formation_end"]
+        if formed is not None:
+            at_start = _nearest(progress, out["memorisation_end"], "excluded_loss")
+            at_end = _nearest(progress, formed, "excluded_loss")
+            after = progress.loc[progress["epoch"] >= formed, "excluded_loss"]
+            lowest = float(after.min()) if len(after) else at_end
+            out |= {
+                "excluded_loss_at_memorisation_end": at_start,
+                "excluded_loss_at_circuit_formation_end": at_end,
+                "excluded_rises": at_end > max(at_start, chance / 2),
+                "excluded_loss_min_after_circuit_formation": lowest,
+                "excluded_stays_high": lowest > chance / 2,
+            }
     ends = [0, out["memorisation_end"], out["circuit_formation_end"], out["cleanup_end"]]
     names = ["memorisation", "circuit formation", "clean-up"]
     out["phases"] = [
