@@ -24,6 +24,8 @@ from typing import Any
 import pandas as pd
 import torch
 
+from grokscope.data import all_pairs
+from grokscope.groups import Group
 from grokscope.hooks import HookedModule
 from grokscope.metrics import split_losses
 from grokscope.neurons import block_masks
@@ -148,6 +150,17 @@ class AllPairs:
     def __post_init__(self) -> None:
         self.map = NeuronMap.of(self.model, self.pairs)
         self.neurons = self.map.neurons
+
+    @classmethod
+    def of(cls, model: HookedModule, group: Group, dataset: pd.DataFrame) -> AllPairs:
+        """Every pair of ``group`` in row-major order, labelled and split as ``dataset``
+        (``data/pairs.parquet``: columns ``c`` and ``split``)."""
+        return cls(
+            model=model,
+            pairs=all_pairs(group)[:, :2],
+            labels=torch.tensor(dataset["c"].to_numpy(), dtype=torch.int64),
+            is_train=torch.tensor((dataset["split"] == "train").to_numpy()),
+        )
 
     def row(self, ablation: str, target: str, logits: torch.Tensor) -> dict[str, Any]:
         """One ablation-table row: losses and accuracies of ``logits`` on both splits."""

@@ -9,7 +9,6 @@ import math
 from typing import Any
 
 import pandas as pd
-import torch
 
 from grokscope.ablations import (
     AllPairs,
@@ -18,7 +17,6 @@ from grokscope.ablations import (
     own_block_rows,
 )
 from grokscope.checkpoints import final_checkpoint, load_model
-from grokscope.data import all_pairs
 from grokscope.frequency_ablations import frequency_rows
 from grokscope.groups import make_group
 from grokscope.io import read_json, read_parquet, write_json, write_parquet
@@ -34,12 +32,7 @@ def run(inputs: Paths, outputs: Paths, settings: dict[str, Any]) -> None:
     group = make_group(**sidecar["params"]["group"])
     fb = fourier_basis(group)
     dataset = read_parquet(inputs["data"])
-    s = AllPairs(
-        model=model,
-        pairs=all_pairs(group)[:, :2],
-        labels=torch.tensor(dataset["c"].to_numpy(), dtype=torch.int64),
-        is_train=torch.tensor((dataset["split"] == "train").to_numpy()),
-    )
+    s = AllPairs.of(model, group, dataset)
     key_irreps = read_json(inputs["key_irreps"])
     keys = [fb.irreps[i] for i in key_irreps["key_irrep_indices"]]
     clusters = read_parquet(inputs["clusters"], columns=["neuron", "irrep", "irrep_index"])

@@ -8,12 +8,10 @@ import math
 from typing import Any
 
 import pandas as pd
-import torch
 
-from grokscope.ablations import AllPairs, key_set_losses, neuron_values, prefix_search
+from grokscope.ablations import AllPairs, key_set_losses, prefix_search
 from grokscope.checkpoints import final_checkpoint, load_model
 from grokscope.cyclic import paper_neuron_frequencies
-from grokscope.data import all_pairs
 from grokscope.fourier import (
     basis_norms,
     choose_key_irreps,
@@ -48,14 +46,9 @@ def run(inputs: Paths, outputs: Paths, settings: dict[str, Any]) -> None:
     group = make_group(**sidecar["params"]["group"])
     fb, order = fourier_basis(group), group.order
     dataset = read_parquet(inputs["data"])
-    s = AllPairs(
-        model=model,
-        pairs=all_pairs(group)[:, :2],
-        labels=torch.tensor(dataset["c"].to_numpy(), dtype=torch.int64),
-        is_train=torch.tensor((dataset["split"] == "train").to_numpy()),
-    )
-    neurons = neuron_values(model, s.pairs)  # (order, order, units)
-    logits = s.with_neurons(neurons)  # (order², order)
+    s = AllPairs.of(model, group, dataset)
+    neurons = s.neurons  # (order, order, units), from the one forward pass AllPairs made
+    logits = s.map.logits  # (order², order) float64
     test_loss = s.row("", "", logits)["test_loss"]
 
     # Our score: embedding-norm and neuron-variance shares.
