@@ -7,7 +7,8 @@ import multiprocessing
 import pytest
 import torch
 
-from grokscope.groups import GROUPS, group_order, make_group
+from grokscope.families import FAMILIES, group_order
+from grokscope.groups import GROUPS, make_group
 
 torch.set_num_threads(1)
 
@@ -213,6 +214,10 @@ def test_symbol():
 )
 def test_group_order_without_table(name, n, order):
     assert group_order(name, n) == order
+
+
+def test_every_family_has_a_table_constructor():
+    assert tuple(GROUPS) == FAMILIES
 
 
 def _order_of_huge_cyclic():

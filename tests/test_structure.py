@@ -105,6 +105,19 @@ def test_import_grokscope_is_light_and_open_run_is_there_when_asked():
     assert out.stdout.strip() == "[] True", out.stderr
 
 
+def test_what_every_snakemake_start_imports_is_light():
+    # common.smk loads these before any job, at every Snakemake start (each DVC stage starts
+    # one): torch or pandas there cost seconds per start.
+    heavy = sorted({"torch", "pandas", "pyarrow", "plotly"})
+    code = (
+        "import sys; import grokscope.params, grokscope.sync, grokscope.closure,"
+        f" grokscope.pipeline; print([m for m in {heavy} if m in sys.modules])"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "workflow")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == "[]", out.stderr
+
+
 def test_code_hash_follows_the_closure(tmp_path, monkeypatch):
     import grokscope.closure as closure_module
 
@@ -181,3 +194,11 @@ def test_dvc_metrics_are_the_headlines_and_plots_draw_every_curve():
                 assert plot["y"] == {f"results/{exp}/{path}": columns}, (exp, name)
                 assert plot["x"] == "epoch" and template in ("simple", "log")
     assert (ROOT / ".dvc/plots/log.json").exists()  # the `log` template
+
+
+def test_dvc_parses_its_yaml_with_the_c_parser():
+    # pyproject.toml installs ruamel.yaml.clib; without it every DVC command parses dvc.yaml,
+    # dvc.lock and each stage's params file in pure Python.
+    from ruamel.yaml import YAML
+
+    assert YAML(typ="safe", pure=False).Parser.__name__ == "CParser"

@@ -31,7 +31,7 @@ from torch.func import functional_call, stack_module_state
 
 from grokscope.checkpoints import checkpoint_epochs, save_checkpoint
 from grokscope.curves import METRIC_COLUMNS
-from grokscope.groups import group_order
+from grokscope.families import group_order
 from grokscope.hooks import HookedModule
 from grokscope.kernels import cross_entropy64
 from grokscope.metrics import loss_and_accuracy

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from grokscope.errors import ParamsError
+from grokscope.families import group_order
 from grokscope.pipeline import SUITE_STEPS, SWEEP_STEPS, experiment_steps
 
 # Refuse work whose rough working set exceeds this share of physical memory.
@@ -169,7 +170,6 @@ def cache_bytes(exp: dict[str, Any], cache: dict[str, Any]) -> tuple[int, int]:
     copy of the largest.
     """
     from grokscope.checkpoints import checkpoint_epochs
-    from grokscope.groups import group_order
 
     # Only called for experiments whose training fits, so the order is modest here.
     order = group_order(exp["group"]["name"], exp["group"]["n"])

@@ -31,8 +31,6 @@ import torch
 from grokscope.curves import METRIC_COLUMNS
 from grokscope.errors import ArtifactError
 
-# format → the model kind its checkpoints hold.
-FORMATS = {"published_mod113": "transformer"}
 REQUIRED_KEYS = {"config", "state_dicts", "train_losses", "test_losses"}
 
 

@@ -9,7 +9,6 @@ constructor here and one entry in :data:`GROUPS`.
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -128,18 +127,6 @@ GROUPS: dict[str, Callable[[int], Group]] = {
     "symmetric": symmetric,
     "alternating": alternating,
 }
-
-
-def group_order(name: str, n: int) -> int:
-    """|G| without building the table (used to refuse oversized groups up front)."""
-    if name == "cyclic":
-        return n
-    if name == "dihedral":
-        return 2 * n
-    if name in ("symmetric", "alternating"):
-        order = math.factorial(n) if n <= 1000 else math.inf  # beyond any machine anyway
-        return order // 2 if name == "alternating" and n >= 2 else order
-    raise ValueError(f"unknown group {name!r}; choose one of {sorted(GROUPS)}")
 
 
 def make_group(name: str, n: int) -> Group:

@@ -33,13 +33,17 @@ from grokscope.budgets import (
     check_training_length,
 )
 from grokscope.errors import ParamsError
-from grokscope.external import FORMATS
-from grokscope.groups import group_order
+from grokscope.families import group_order
 from grokscope.names import check_figure_names, check_key_irreps
 
 # libyaml's parser when PyYAML was built with it (same results, ~10x faster: params are read
 # at every Snakemake start); the pure-Python one otherwise.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+# Checkpoint formats an `import` block may name (grokscope.external) → the model kind their
+# files hold. Kept here, not imported from there: params are validated at every Snakemake
+# start, and the converters' module loads torch.
+IMPORT_FORMATS = {"published_mod113": "transformer"}
 
 
 def _is_integer(checker: Any, instance: Any) -> bool:
@@ -145,8 +149,8 @@ def check_experiment(exp: dict[str, Any], path: str | Path) -> None:
     """Checks that span fields (train xor import, sizes that would not fit, empty splits)."""
     if ("train" in exp) == ("import" in exp):
         raise ParamsError(f"{path}: train: give exactly one of `train` or `import`")
-    if "import" in exp and exp["model"]["kind"] != FORMATS[exp["import"]["format"]]:
-        kind = FORMATS[exp["import"]["format"]]
+    if "import" in exp and exp["model"]["kind"] != IMPORT_FORMATS[exp["import"]["format"]]:
+        kind = IMPORT_FORMATS[exp["import"]["format"]]
         raise ParamsError(f"{path}: model.kind: {exp['import']['format']} checkpoints are {kind}s")
     order = group_order(exp["group"]["name"], exp["group"]["n"])
     num_pairs = order * order

@@ -25,7 +25,7 @@ from tqdm import tqdm
 from grokscope.checkpoints import checkpoint_epochs, save_checkpoint
 from grokscope.curves import METRIC_COLUMNS, summarize
 from grokscope.errors import MachineError, TrainingError
-from grokscope.groups import group_order
+from grokscope.families import group_order
 from grokscope.hooks import HookedModule
 from grokscope.io import write_json, write_text
 from grokscope.metrics import loss_and_accuracy
