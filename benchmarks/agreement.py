@@ -16,27 +16,14 @@ printed beside each figure.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import yaml
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def sh(cmd: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(cwd / "workflow")}
-    done = subprocess.run(cmd, shell=True, cwd=cwd, env=env, text=True, capture_output=True)
-    if check and done.returncode != 0:
-        sys.exit(f"`{cmd}` failed in {cwd}:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
-    return done
-
+from built_clone import ROOT, clean, fresh_clone, remote_url, row, sh
 
 # The closing record of a run that executed the named stages' jobs (all of them: a full build).
 RECORD = """\
@@ -59,47 +46,20 @@ def timed(cmd: str, cwd: Path, runs: int, setup=None) -> list[float]:
     return out
 
 
-def row(name: str, seconds: list[float], goal: float | None) -> None:
-    low, mid, high = min(seconds), statistics.median(seconds), max(seconds)
-    verdict = "" if goal is None else ("  met" if mid <= goal else "  NOT met")
-    goal_text = "" if goal is None else f"≤ {goal:g} s"
-    print(f"{name:<46}{low:8.2f}{mid:8.2f}{high:8.2f}   {goal_text:<8}{verdict}")
-
-
-def clean(repo: Path) -> bool:
-    dry = sh("snakemake -n --max-checksum-file-size 0", repo)
-    status = sh("dvc status --json", repo).stdout.strip()
-    return "Nothing to be done" in dry.stdout + dry.stderr and status in ("", "{}")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sweep", type=int, default=50, help="seeds (0: skip the sweep)")
     args = parser.parse_args()
-    if not (ROOT / "results/index.html").exists() or not clean(ROOT):
-        sys.exit("build the default suite first (snakemake --cores all): it is not built here")
-    # The clone gets HEAD: the build's dvc.lock must be committed.
-    if sh("git status --porcelain -- dvc.lock params dvc.yaml", ROOT).stdout.strip():
-        sys.exit("commit the build first (git add dvc.lock && git commit): the clone gets HEAD")
-    sh("dvc push --quiet", ROOT)
-    remote = sh("dvc remote default", ROOT).stdout.strip()
-    url = sh("dvc remote list --local", ROOT).stdout or sh("dvc remote list", ROOT).stdout
-    url = {line.split()[0]: line.split()[1] for line in url.splitlines() if line.strip()}[remote]
-    url = str((ROOT / ".dvc" / url).resolve()) if "://" not in url else url
+    remote = remote_url()
 
     work = Path(tempfile.mkdtemp(prefix="grokscope-bench-", dir=ROOT.parent))
     print(f"{'':<46}{'min':>8}{'median':>8}{'max':>8}   goal")
     try:
         clone = work / "clone"
 
-        def fresh_clone() -> None:
-            shutil.rmtree(clone, ignore_errors=True)
-            sh(f"git clone -q {ROOT} {clone}", work)
-            sh(f"dvc remote modify --local {remote} url {url}", clone)
-
-        row("grokscope pull (fresh clone, local remote)",
-            timed("grokscope pull", clone, args.runs, fresh_clone), 30)  # fmt: skip
+        pulls = timed("grokscope pull", clone, args.runs, lambda: fresh_clone(clone, remote))
+        row("grokscope pull (fresh clone, local remote)", pulls, 30)
         assert clean(clone), "not in step after grokscope pull"
         row("no-op snakemake --cores all", timed("snakemake --cores all", clone, args.runs), 10)
         row("dvc status", timed("dvc status", clone, args.runs), 3)
