@@ -116,3 +116,20 @@ def test_malformed_params_fail_before_any_job(built: Path):
 def test_committed_dvc_yaml_is_current():
     done = run("grokscope dvc-yaml --check", ROOT, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_dvc_stage_with_malformed_params_fails_in_one_line(built: Path, tmp_path: Path):
+    # A DVC stage runs its step directly; the step reads its settings from params/ when it
+    # starts and refuses a bad value in one line (on the terminal and in the job's log).
+    repo = copy_repo(built, tmp_path / "bad")
+    set_value(repo / f"params/experiments/{TINY}.yaml", "lr", '"fast"')
+    done = run("dvc repro", repo, check=False)
+    assert done.returncode != 0
+    lines = (done.stdout + done.stderr).splitlines()
+    ours = [line for line in lines if line.startswith("grokscope ")]
+    assert len(ours) == 1, done.stdout + done.stderr
+    assert f"params/experiments/{TINY}.yaml: train.lr" in ours[0], ours
+    assert f"(log: results/logs/train/{TINY}.log)" in ours[0]
+    log = (repo / f"results/logs/train/{TINY}.log").read_text().strip().splitlines()
+    assert log[-1] in ours[0] and "Traceback" not in done.stderr
+    assert not (repo / f"results/{TINY}/train/final.json").exists()

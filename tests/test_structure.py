@@ -3,6 +3,7 @@ rule keeps the contract `grokscope dvc-yaml` reads, and modules stay small."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -162,11 +163,19 @@ def test_schema_model_kinds_are_the_registered_models():
 
 def test_every_rule_keeps_the_contract_dvc_yaml_reads(monkeypatch):
     from grokscope.dvcgen import JobSpec, contract_problems, snakemake_jobs
+    from grokscope.params import load_params
+    from grokscope.settings import resolve
 
     monkeypatch.chdir(ROOT)
     jobs = snakemake_jobs()
     assert jobs and {j.rule for j in jobs} >= {"dataset", "train", "report", "figure_training"}
     assert {f"{j.rule}: {p}" for j in jobs for p in contract_problems(j)} == set()
+    # A DVC stage passes the spec, Snakemake the settings: resolved, the spec gives them back.
+    params = load_params(ROOT / "params")
+    for job in jobs:
+        spec, settings = json.loads(job.params["spec"]), json.loads(job.params["settings"])
+        assert resolve(spec, params) == settings, job.rule
+        assert set(spec.get("derived", {})) <= {"reference"}, f"{job.rule}: derive from params"
     # And the check catches a rule that breaks it.
     broken = JobSpec("x", {}, [], [("", "out")], {"settings": "[]"}, "x.smk", False, True)
     problems = contract_problems(broken)

@@ -5,6 +5,10 @@ same way::
 
     grokscope <step> --inputs NAME=PATH ... --outputs NAME=PATH ... --settings JSON
 
+Snakemake passes the settings themselves; a DVC stage passes where they come from
+(``--settings-from SPEC``, resolved from ``params/`` when the step starts:
+:mod:`grokscope.settings`) and where its log goes (``--log-file PATH``).
+
 Project commands (run by people):
 
   validate   check every file in params/ (what the Snakefile does before any job)
@@ -24,6 +28,7 @@ import argparse
 import ast
 import importlib
 import json
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -61,10 +66,28 @@ def run_step(args: argparse.Namespace) -> None:
     from grokscope.process import keep_freed_memory, set_threads
 
     keep_freed_memory()  # see its docstring: page faults on every training step otherwise
+    settings = args.settings
+    if args.settings_from is not None:
+        from grokscope.params import load_params
+        from grokscope.settings import resolve
+
+        settings = resolve(args.settings_from, load_params("params"))
     step = importlib.import_module(f"grokscope.steps.{args.command}")
     if "torch" in sys.modules:  # steps that never compute with torch do not pay its import
         set_threads(args.threads)
-    step.run(dict(args.inputs), dict(args.outputs), args.settings)
+    step.run(dict(args.inputs), dict(args.outputs), settings)
+
+
+def log_to(path: str) -> int:
+    """Send this process's stderr (progress, warnings, the closing line) to ``path``, as
+    Snakemake's ``2> {log}`` does; returns a descriptor of the stderr it replaced."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    sys.stderr.flush()
+    terminal = os.dup(2)
+    log = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(log, 2)
+    os.close(log)
+    return terminal
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
@@ -100,7 +123,15 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=f"pipeline step: {summary}", description=summary)
         p.add_argument("--inputs", nargs="*", type=_named_path, default=[], metavar="NAME=PATH")
         p.add_argument("--outputs", nargs="+", type=_named_path, required=True, metavar="NAME=PATH")
-        p.add_argument("--settings", type=_json, default={}, help="the step's settings (JSON)")
+        given = p.add_mutually_exclusive_group()
+        given.add_argument("--settings", type=_json, default={}, help="the step's settings (JSON)")
+        given.add_argument(
+            "--settings-from", type=_json, default=None, metavar="SPEC",
+            help="where the settings come from in params/ (JSON, grokscope.settings)",
+        )  # fmt: skip
+        # Not `--log`: kaleido's logger parses sys.argv at import and takes `--log` for an
+        # abbreviation of its own `--logistro-*` options.
+        p.add_argument("--log-file", default=None, metavar="PATH", help="write stderr to PATH")
         p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
         p.set_defaults(func=run_step)
 
@@ -125,17 +156,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    log = getattr(args, "log_file", None)
+    terminal = log_to(log) if log else None
     try:
         args.func(args)
     except GrokscopeError as err:
         # Expected failures are one line, no traceback.
-        sys.exit(f"grokscope {args.command}: {err}")
+        fail(f"grokscope {args.command}: {err}", terminal, log)
     except Exception as err:
         # A bug (or a fault nothing anticipated): the traceback for whoever debugs it (a job's
         # log), then the same closing line as any failure (grokscope.failures reads it).
         traceback.print_exc()
         first = (str(err).splitlines() or [""])[0][:300]
-        sys.exit(
+        fail(
             f"grokscope {args.command}: unexpected {type(err).__name__}: {first} (not a params "
-            "or input problem grokscope knows; the traceback is above in this output)"
+            "or input problem grokscope knows; the traceback is above in this output)",
+            terminal,
+            log,
         )
+
+
+def fail(line: str, terminal: int | None, log: str | None) -> None:
+    """Exit with ``line`` as the last line of stderr; with ``--log-file``, on the replaced stderr
+    too (the terminal, where DVC shows a stage's output), naming the log."""
+    if terminal is not None:
+        os.write(terminal, f"{line} (log: {log})\n".encode())
+    sys.exit(line)

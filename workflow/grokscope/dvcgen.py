@@ -15,6 +15,8 @@ against it):
   ``experiment`` is the job's ``exp`` wildcard's, or ``params.source`` for rules without
   one; sweep members' is their sweep's, with its ``sweep`` block). Other keys are values
   derived from those files or from the DAG and are not tracked separately;
+- ``params.spec``: where those settings come from (:mod:`grokscope.settings`), which the
+  stage's command passes to the step;
 - outputs: one named ``headline`` (a run's or a sweep's headline numbers,
   :mod:`grokscope.headline`) becomes a DVC metric, so ``dvc metrics show`` and ``dvc exp
   show`` print one short row per run; in the stage of a sweep's members their headlines are
@@ -24,13 +26,19 @@ against it):
   for its path (x = epoch; losses on a log scale, the template ``.dvc/plots/log.json``);
 - the job's input files, and the rule's ``.smk`` file, are the other dependencies.
 
-A stage's ``cmd`` asks Snakemake for exactly that job's outputs. Logs and benchmarks are left
-to Snakemake: they differ on every run and are not results.
+A one-job stage's ``cmd`` is that job's own command, ``python -m grokscope <step>`` with the
+job's inputs and outputs, its settings' spec (resolved from ``params/`` when the step starts,
+so a params change needs no new dvc.yaml) and its log: no Snakemake start-up per stage, which
+``dvc repro`` would pay once per stage, one stage after another. The next Snakemake run finds
+dvc.lock changed and records these jobs as its own (:mod:`grokscope.sync`). A sweep's stage
+asks Snakemake for its members' outputs, which it runs in parallel. Logs and benchmarks are
+not outs: they differ on every run and are not results.
 """
 
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +65,7 @@ CONTRACT = {
         "settings": "required: JSON object; keys in PARAM_FILES are params, others derived",
         "code": "required: grokscope.closure.code_hash(step) (Snakemake's code trigger)",
         "io": "required: the CLI's --inputs/--outputs from the named input and output",
+        "spec": "required: JSON object, where the settings come from (grokscope.settings)",
         "source": "optional: the params file stem of `experiment` without an exp wildcard",
     },
     "outputs": {
@@ -93,6 +102,8 @@ class JobSpec:
     rule_file: str
     has_log: bool
     has_benchmark: bool
+    log: str = ""
+    threads: int = 1
 
 
 def snakemake_jobs(snakefile: Path = Path("Snakefile")) -> list[JobSpec]:
@@ -114,6 +125,8 @@ def snakemake_jobs(snakefile: Path = Path("Snakefile")) -> list[JobSpec]:
                     rule_file=str(Path(job.rule.snakefile).resolve().relative_to(root)),
                     has_log=bool(job.log),
                     has_benchmark=job.benchmark is not None,
+                    log=str(job.log[0]) if job.log else "",
+                    threads=job.threads,
                 )
             )
     return sorted(specs, key=lambda s: (s.rule, sorted(s.wildcards.items())))
@@ -123,10 +136,9 @@ def contract_problems(job: JobSpec) -> list[str]:
     """How ``job``'s rule breaks :data:`CONTRACT` (empty when it keeps it)."""
     problems = [f"no params.{k}" for k, v in CONTRACT["params"].items() if v.startswith("req")
                 and k not in job.params]  # fmt: skip
-    if "settings" in job.params:
-        settings = json.loads(job.params["settings"])
-        if not isinstance(settings, dict):
-            problems.append("params.settings is not a JSON object")
+    for key in ("settings", "spec"):
+        if key in job.params and not isinstance(json.loads(job.params[key]), dict):
+            problems.append(f"params.{key} is not a JSON object")
     if "step" in job.params:
         try:
             step_closure(job.params["step"])
@@ -162,11 +174,7 @@ def stage(jobs: list[JobSpec], sources: dict[str, str]) -> dict[str, Any]:
     sweep); ``sources`` maps an experiment to the params file stem it comes from."""
     job = jobs[0]
     outputs = [out for j in jobs for out in j.outputs]
-    targets = " ".join(path for _, path in outputs)
-    cmd = (
-        f"snakemake --cores all --rerun-triggers {RERUN_TRIGGERS} "
-        f"--allowed-rules {job.rule} -- {targets}"
-    )
+    cmd = command(job) if len(jobs) == 1 else snakemake_command(jobs)
     code = [str(PACKAGE_DIR / p) for p in step_closure(job.params["step"])]
     params = []
     settings = json.loads(job.params["settings"])
@@ -193,6 +201,24 @@ def stage(jobs: list[JobSpec], sources: dict[str, str]) -> dict[str, Any]:
         if value:
             definition[key] = value
     return definition
+
+
+def command(job: JobSpec) -> str:
+    """The job's own command, run from the project root with the project's package."""
+    return (
+        f"PYTHONPATH=workflow python -m grokscope {job.params['step']} {job.params['io']}"
+        f" --settings-from {shlex.quote(job.params['spec'])} --threads {job.threads}"
+        f" --log-file {job.log}"
+    )
+
+
+def snakemake_command(jobs: list[JobSpec]) -> str:
+    """Snakemake asked for exactly these jobs' outputs (a sweep's members, in parallel)."""
+    targets = " ".join(path for job in jobs for _, path in job.outputs)
+    return (
+        f"snakemake --cores all --rerun-triggers {RERUN_TRIGGERS} "
+        f"--allowed-rules {jobs[0].rule} -- {targets}"
+    )
 
 
 def plots(jobs: list[JobSpec]) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from grokscope import pipeline
 from grokscope.closure import code_hash
 from grokscope.errors import ParamsError
 from grokscope.params import load_params
+from grokscope.settings import resolve, spec_of
 from grokscope.sync import resync_if_needed
 
 # Jobs call `python -m grokscope`; make that the interpreter running Snakemake.
@@ -78,35 +79,37 @@ def io_args(wildcards, input, output):
     return shlex.join(args)
 
 
-def step(name, experiment=(), analysis=(), figures=False, exp=None, **derived):
+def step(name, experiment=(), analysis=(), figures=False, summaries=(), seeds=(), exp=None,
+         **derived):  # fmt: skip
     """The params of a rule that runs pipeline step `name`.
 
     - `step`: the step (module grokscope.steps.<name>);
     - `code`: a hash of the package code the step runs (grokscope.closure), so Snakemake's
       params trigger reruns the job when that code changes, as DVC does;
     - `io`: the CLI's --inputs/--outputs, from the rule's named input and output;
-    - `settings`: JSON with the params the step reads, under the name of their file:
-      `experiment` (these keys of params/experiments/<exp>.yaml; `exp` defaults to the
-      wildcard), `analysis` (these sections of params/analysis.yaml), `figures` (all of
-      params/figures.yaml); any other keyword is a value derived from params (a function
-      of the wildcards, or a constant), passed as is.
+    - `spec`: where the step's settings come from (grokscope.settings): `experiment` (these
+      keys of params/experiments/<exp>.yaml; `exp` defaults to the wildcard), `analysis`
+      (these sections of params/analysis.yaml), `figures` (all of params/figures.yaml),
+      `summaries` (these experiments' group, model and source), `seeds` (these experiments'
+      seeds, as `members`); any other keyword is a name from the DAG, passed as is. Each of
+      the last three may be a function of the wildcards.
+      A DVC stage's command passes this spec (`--settings-from`);
+    - `settings`: that spec resolved (JSON): the values, so a changed value reruns the job.
     `grokscope dvc-yaml` reads exactly these (grokscope.dvcgen.CONTRACT).
     """
 
-    def settings(wildcards):
-        out = {}
-        if experiment:
-            source = PARAMS["experiments"][exp or wildcards.exp]
-            out["experiment"] = {key: source[key] for key in experiment}
-        if analysis:
-            out["analysis"] = {key: PARAMS["analysis"][key] for key in analysis}
-        if figures:
-            out["figures"] = PARAMS["figures"]
-        for key, value in derived.items():
-            out[key] = value(wildcards) if callable(value) else value
-        return json.dumps(out, sort_keys=True)
+    def spec(wildcards):
+        now = lambda v: v(wildcards) if callable(v) else v
+        values = {key: now(v) for key, v in derived.items()}
+        source = exp or wildcards.get("exp")
+        made = spec_of(source, experiment, analysis, figures, now(summaries), now(seeds), values)
+        return json.dumps(made, sort_keys=True)
 
-    return {"step": name, "code": code_hash(name), "io": io_args, "settings": settings}
+    def settings(wildcards):
+        return json.dumps(resolve(json.loads(spec(wildcards)), PARAMS), sort_keys=True)
+
+    return {"step": name, "code": code_hash(name), "io": io_args, "spec": spec,
+            "settings": settings}  # fmt: skip
 
 
 def figure_output(job, wildcard="exp"):

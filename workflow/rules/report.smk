@@ -20,23 +20,13 @@ def report_inputs(wildcards=None):
     return inputs
 
 
-def experiment_summaries():
-    """Group, model and source (trained/imported) of each experiment, for the page."""
-    summary = {}
-    for exp in EXPERIMENTS:
-        p = PARAMS["experiments"][exp]
-        source = "trained" if "train" in p else "imported"
-        summary[exp] = {"group": p["group"], "model": p["model"], "source": source}
-    return summary
-
-
 rule report:
     input:
         unpack(report_inputs),
     output:
         page="results/index.html",
     params:
-        **step("report", experiments=experiment_summaries()),
+        **step("report", summaries=EXPERIMENTS),
     log:
         "results/logs/report/report.log",
     benchmark:

@@ -16,7 +16,7 @@ for _sweep, _members in BATCHED.items():
                 "train_batched",
                 experiment=["group", "model", "train"],
                 exp=_members[0],
-                members={m: PARAMS["experiments"][m]["seed"] for m in _members},
+                seeds=_members,
             ),
             source=_sweep,
         threads: 1

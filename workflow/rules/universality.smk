@@ -17,7 +17,7 @@ rule universality:
     params:
         **step(
             "universality",
-            members=lambda w: {m: PARAMS["experiments"][m]["seed"] for m in SWEEPS[w.sweep]},
+            seeds=lambda w: SWEEPS[w.sweep],
         ),
     log:
         "results/logs/universality/{sweep}.log",
