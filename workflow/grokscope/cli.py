@@ -76,6 +76,12 @@ def run_step(args: argparse.Namespace) -> None:
     if "torch" in sys.modules:  # steps that never compute with torch do not pay its import
         set_threads(args.threads)
     step.run(dict(args.inputs), dict(args.outputs), settings)
+    # Snakemake marks each directory output it made with an empty `.snakemake_timestamp`
+    # (the directory's time for it). DVC hashes a directory output whole, so the same
+    # directory made by a DVC stage, which runs this without Snakemake, must hold it too.
+    for _, path in args.outputs:
+        if path.is_dir():
+            (path / ".snakemake_timestamp").touch()
 
 
 def log_to(path: str) -> int:
