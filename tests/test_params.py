@@ -13,7 +13,12 @@ import pytest
 import torch
 import yaml
 
-from grokscope.budgets import DEFAULT_MAX_JOBS, check_suite_jobs, training_bytes
+from grokscope.budgets import (
+    DEFAULT_MAX_JOBS,
+    check_suite_jobs,
+    training_bytes,
+    training_priority,
+)
 from grokscope.groups import make_group
 from grokscope.names import irrep_labels, is_colorscale
 from grokscope.params import ParamsError, load_experiment, load_params, validate
@@ -464,6 +469,15 @@ def test_default_suite_is_far_below_the_default_limit():
     members = {n: p["sweeps"].get(n, [n]) for n in p["suite"]["experiments"]}
     jobs = check_suite_jobs(members, p["experiments"], set(p["batched"]), DEFAULT_MAX_JOBS, "x")
     assert jobs < DEFAULT_MAX_JOBS / 10
+
+
+def test_the_default_suites_longest_training_is_scheduled_first():
+    # The published transformer trains for minutes, every other run for under one: its data
+    # and training jobs get the highest priority, so it starts at once (the critical path).
+    p = load_params(PARAMS)
+    suite = {name: training_priority(p["experiments"][name]) for name in p["suite"]["experiments"]}
+    assert max(suite, key=suite.get) == "transformer_c113"
+    assert training_priority(p["experiments"]["nanda_mod113"]) == 0.0  # imported: no training
 
 
 def test_colour_scale_rule_is_plotlys():

@@ -106,17 +106,28 @@ def test_import_grokscope_is_light_and_open_run_is_there_when_asked():
     assert out.stdout.strip() == "[] True", out.stderr
 
 
-def test_what_every_snakemake_start_imports_is_light():
-    # common.smk loads these before any job, at every Snakemake start (each DVC stage starts
-    # one): torch or pandas there cost seconds per start.
-    heavy = sorted({"torch", "pandas", "pyarrow", "plotly"})
+def test_what_every_snakemake_start_imports_is_light(tmp_path):
+    # common.smk loads and validates params/ before any job, at every Snakemake start (and a
+    # DVC stage's step resolves its settings from them): torch or pandas there cost seconds.
+    # The activation cache budget needs a forward pass per model, measured once per user
+    # and code version (grokscope.budgets.HOOK_UNITS), so only the first start loads torch.
+    # (plotly's package is lazy: the colour-scale names cost milliseconds.)
+    heavy = sorted({"torch", "pandas", "pyarrow", "plotly.graph_objects"})
     code = (
-        "import sys; import grokscope.params, grokscope.sync, grokscope.closure,"
-        f" grokscope.pipeline; print([m for m in {heavy} if m in sys.modules])"
+        "import sys; import grokscope.sync, grokscope.closure, grokscope.pipeline;"
+        "from grokscope.params import load_params; p = load_params('params');"
+        f"print(len(p['experiments']) > 5, [m for m in {heavy} if m in sys.modules])"
     )
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "workflow")}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    assert out.stdout.strip() == "[]", out.stderr
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "workflow"), "XDG_CACHE_HOME": str(tmp_path)}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True
+        )  # fmt: skip
+        for _ in range(2)
+    ]
+    assert runs[0].stdout.startswith("True"), runs[0].stderr  # measured: the first loads torch
+    assert runs[1].stdout.strip() == "True []", runs[1].stderr
+    assert (tmp_path / "grokscope/hook_units.json").exists()
 
 
 def test_code_hash_follows_the_closure(tmp_path, monkeypatch):
@@ -154,6 +165,14 @@ def test_dvc_yaml_code_deps_are_exactly_each_steps_closure():
 )
 def test_no_package_module_is_over_300_lines(path: Path):
     assert len(path.read_text().splitlines()) <= 300
+
+
+def test_every_model_kind_has_its_sizes_for_the_budgets():
+    from grokscope.sizes import SIZES
+
+    assert set(SIZES) == set(MODELS)
+    for kind, cls in MODELS.items():
+        assert (cls.floats_per_pair, cls.parameter_count) == SIZES[kind]
 
 
 def test_schema_model_kinds_are_the_registered_models():

@@ -17,7 +17,6 @@ import yaml
 from safetensors import SafetensorError, safe_open
 
 from grokscope.checkpoints import (
-    checkpoint_epochs,
     checkpoint_stem,
     list_checkpoints,
     load_checkpoint,
@@ -29,6 +28,7 @@ from grokscope.data import make_dataset
 from grokscope.groups import make_group
 from grokscope.io import ArtifactError, write_parquet
 from grokscope.models import build_model
+from grokscope.schedule import checkpoint_epochs
 from grokscope.train import (
     TrainPaths,
     evaluate,

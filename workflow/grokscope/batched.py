@@ -29,13 +29,14 @@ import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state
 
-from grokscope.checkpoints import checkpoint_epochs, save_checkpoint
+from grokscope.checkpoints import save_checkpoint
 from grokscope.curves import METRIC_COLUMNS
 from grokscope.families import group_order
 from grokscope.hooks import HookedModule
 from grokscope.kernels import cross_entropy64
 from grokscope.metrics import loss_and_accuracy
 from grokscope.models import build_model
+from grokscope.schedule import checkpoint_epochs
 from grokscope.train import (
     TrainPaths,
     check_finite,

@@ -18,6 +18,8 @@ from typing import Any
 from grokscope.errors import ParamsError
 from grokscope.families import group_order
 from grokscope.pipeline import SUITE_STEPS, SWEEP_STEPS, experiment_steps
+from grokscope.schedule import checkpoint_epochs
+from grokscope.sizes import SIZES
 
 # Refuse work whose rough working set exceeds this share of physical memory.
 MEMORY_SHARE = 0.5
@@ -49,26 +51,22 @@ def training_bytes(order: float, model: dict[str, Any]) -> float:
     times (weights, gradients, AdamW's two moments); good to a factor of two, which is all a
     refusal needs. A float, so astronomical sizes stay finite or ``inf``, never an error.
     """
-    from grokscope.models import MODELS
-
-    cls = MODELS[model["kind"]]
-    per_pair = float(cls.floats_per_pair(model, order))
-    return float(order) ** 2 * (3 * 4 * per_pair + 3 * 8) + 4 * 4 * cls.parameter_count(
-        model, order
-    )
+    floats_per_pair, parameter_count = SIZES[model["kind"]]
+    per_pair = float(floats_per_pair(model, order))
+    return float(order) ** 2 * (3 * 4 * per_pair + 3 * 8) + 4 * 4 * parameter_count(model, order)
 
 
 def check_training(exp: dict[str, Any], order: float, path: str | Path) -> None:
     """Refuse training that would not fit in memory, naming the fields that drive the
     estimate: ``group.n`` when even the narrowest model would not fit, else the model's widths
     (those that alone would make it fit, or all of them)."""
-    from grokscope.models import MODELS
-
     model = exp["model"]
     need, have = training_bytes(order, model), physical_memory()
     budget = MEMORY_SHARE * have
     if need <= budget:
         return
+    from grokscope.models import MODELS  # torch: only a refusal needs the width fields
+
     widths = MODELS[model["kind"]].width_fields
     if training_bytes(order, {**model, **dict.fromkeys(widths, 1)}) > budget:
         fields = ["group.n"]
@@ -102,6 +100,19 @@ def check_training_length(train: dict[str, Any], path: str | Path) -> None:
             f"every {_count(train['eval_every'])} make {_count(evaluations)} evaluations, more "
             f"than {MAX_EVALUATIONS:,}; raise train.eval_every"
         )
+
+
+def training_priority(exp: dict[str, Any]) -> float:
+    """Snakemake priority of an experiment's dataset and training jobs: log10 of its training
+    work (epochs × training pairs × floats per pair), so that the longest run, a suite's
+    critical path, starts first and the short jobs fill the other cores beside it. Imported
+    experiments train nothing: 0, as every other job."""
+    if "train" not in exp:
+        return 0.0
+    order = group_order(exp["group"]["name"], exp["group"]["n"])
+    pairs = max(1.0, exp["data"]["frac_train"] * float(order) ** 2)
+    floats_per_pair = SIZES[exp["model"]["kind"]][0](exp["model"], order)
+    return round(math.log10(max(1.0, exp["train"]["epochs"] * pairs * floats_per_pair)), 3)
 
 
 def experiment_jobs(exp: dict[str, Any]) -> int:
@@ -148,10 +159,39 @@ def check_suite_jobs(
     return jobs
 
 
+# Units per hook come from a forward pass, which loads torch (seconds); params are validated
+# at every Snakemake start and in every DVC stage, so the answers are kept per user, keyed by
+# the model, its group order, the hooks and the code that builds and runs it: torch is loaded
+# only for a model not seen before, or after that code changed.
+HOOK_UNITS = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "grokscope"
+
+
 @cache
 def _units_per_hook(model_json: str, order: int, hooks: tuple[str, ...]) -> tuple[int, ...]:
-    """Units per example of each cached hook, from one forward pass on a single pair (one
-    per distinct model: sweep members share it)."""
+    """Units per example of each cached hook (one answer per distinct model: sweep members
+    share it)."""
+    from grokscope.closure import code_hash
+
+    key = json.dumps([code_hash("cache_activations"), model_json, order, hooks])
+    path = HOOK_UNITS / "hook_units.json"
+    try:
+        known = json.loads(path.read_text())
+    except (OSError, ValueError):
+        known = {}
+    if key not in known:
+        known[key] = list(_measure_units(model_json, order, hooks))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_name(f"{path.name}.{os.getpid()}")
+            temporary.write_text(json.dumps(known))
+            os.replace(temporary, path)  # readers see the old or the new file, never half
+        except OSError:
+            pass  # a read-only home: measure again next time
+    return tuple(known[key])
+
+
+def _measure_units(model_json: str, order: int, hooks: tuple[str, ...]) -> tuple[int, ...]:
+    """Units per example of each hook, from one forward pass on a single pair."""
     import torch
 
     from grokscope.activations import resolve_hooks
@@ -169,7 +209,6 @@ def cache_bytes(exp: dict[str, Any], cache: dict[str, Any]) -> tuple[int, int]:
     Every hook is held at once for all order² pairs (float32 + int32 a, b, c), plus a table
     copy of the largest.
     """
-    from grokscope.checkpoints import checkpoint_epochs
 
     # Only called for experiments whose training fits, so the order is modest here.
     order = group_order(exp["group"]["name"], exp["group"]["n"])

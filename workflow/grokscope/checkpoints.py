@@ -11,7 +11,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
@@ -22,13 +21,6 @@ from grokscope.io import read_json, write_atomic, write_json
 from grokscope.models import build_model
 
 FORMAT_VERSION = 1
-
-
-def checkpoint_epochs(epochs: int, every: int, n_log: int) -> list[int]:
-    """0, ``n_log`` log-spaced epochs below ``every``, every multiple of ``every``, and the end."""
-    regular = set(range(0, epochs + 1, every)) | {epochs}
-    early = np.unique(np.round(np.geomspace(1, min(every, epochs), n_log + 1)[:-1]).astype(int))
-    return sorted(regular | {int(e) for e in early if 0 < e < epochs})
 
 
 def checkpoint_stem(epoch: int) -> str:

@@ -67,7 +67,7 @@ def run_step(args: argparse.Namespace) -> None:
 
     keep_freed_memory()  # see its docstring: page faults on every training step otherwise
     settings = args.settings
-    if args.settings_from is not None:
+    if args.settings_from:  # a step that reads no params ({}) needs none loaded
         from grokscope.params import load_params
         from grokscope.settings import resolve
 
@@ -76,12 +76,6 @@ def run_step(args: argparse.Namespace) -> None:
     if "torch" in sys.modules:  # steps that never compute with torch do not pay its import
         set_threads(args.threads)
     step.run(dict(args.inputs), dict(args.outputs), settings)
-    # Snakemake marks each directory output it made with an empty `.snakemake_timestamp`
-    # (the directory's time for it). DVC hashes a directory output whole, so the same
-    # directory made by a DVC stage, which runs this without Snakemake, must hold it too.
-    for _, path in args.outputs:
-        if path.is_dir():
-            (path / ".snakemake_timestamp").touch()
 
 
 def log_to(path: str) -> int:

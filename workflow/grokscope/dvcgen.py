@@ -104,12 +104,15 @@ class JobSpec:
     has_benchmark: bool
     log: str = ""
     threads: int = 1
+    directories: tuple[str, ...] = ()  # outputs marked directory()
 
 
 def snakemake_jobs(snakefile: Path = Path("Snakefile")) -> list[JobSpec]:
     """Every job of the full DAG (as with ``--forceall``)."""
     root = snakefile.resolve().parent
     specs = []
+    from snakemake.io import is_flagged
+
     with workflow_dag(snakefile) as workflow:
         for job in workflow.dag.jobs:
             if not job.output:  # the `all` target
@@ -127,6 +130,7 @@ def snakemake_jobs(snakefile: Path = Path("Snakefile")) -> list[JobSpec]:
                     has_benchmark=job.benchmark is not None,
                     log=str(job.log[0]) if job.log else "",
                     threads=job.threads,
+                    directories=tuple(str(f) for f in job.output if is_flagged(f, "directory")),
                 )
             )
     return sorted(specs, key=lambda s: (s.rule, sorted(s.wildcards.items())))
@@ -204,12 +208,16 @@ def stage(jobs: list[JobSpec], sources: dict[str, str]) -> dict[str, Any]:
 
 
 def command(job: JobSpec) -> str:
-    """The job's own command, run from the project root with the project's package."""
-    return (
+    """The job's own command, run from the project root with the project's package; then,
+    as Snakemake does after a job, an empty ``.snakemake_timestamp`` in each directory output
+    (DVC hashes a directory whole: made by either tool, it must hold the same files)."""
+    cmd = (
         f"PYTHONPATH=workflow python -m grokscope {job.params['step']} {job.params['io']}"
         f" --settings-from {shlex.quote(job.params['spec'])} --threads {job.threads}"
         f" --log-file {job.log}"
     )
+    markers = " ".join(f"{path}/.snakemake_timestamp" for path in job.directories)
+    return f"{cmd} && touch {markers}" if markers else cmd
 
 
 def snakemake_command(jobs: list[JobSpec]) -> str:

@@ -22,7 +22,7 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from grokscope.checkpoints import checkpoint_epochs, save_checkpoint
+from grokscope.checkpoints import save_checkpoint
 from grokscope.curves import METRIC_COLUMNS, summarize
 from grokscope.errors import MachineError, TrainingError
 from grokscope.families import group_order
@@ -31,6 +31,7 @@ from grokscope.io import write_json, write_text
 from grokscope.metrics import loss_and_accuracy
 from grokscope.models import build_model
 from grokscope.resume import resume, save_state
+from grokscope.schedule import checkpoint_epochs
 
 
 def pick_device(choice: str) -> torch.device:

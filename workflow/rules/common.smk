@@ -6,6 +6,7 @@ import shlex
 import sys
 
 from grokscope import pipeline
+from grokscope.budgets import training_priority
 from grokscope.closure import code_hash
 from grokscope.errors import ParamsError
 from grokscope.params import load_params

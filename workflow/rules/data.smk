@@ -4,6 +4,8 @@ rule dataset:
         pairs="results/{exp}/data/pairs.parquet",
     params:
         **step("dataset", experiment=["seed", "group", "data"]),
+    # Its training job's priority: the longest run's data first.
+    priority: lambda w: training_priority(PARAMS["experiments"][w.exp])
     log:
         "results/logs/dataset/{exp}.log",
     benchmark:

@@ -13,7 +13,8 @@ rule train:
     wildcard_constraints:
         exp=one_of(TRAINED),
     threads: 1  # and the idle cores once the short jobs are done (grokscope.process.IdleCores)
-    priority: 10  # the long jobs first: the rest fits beside them
+    # The longest training run (the critical path) first; the rest fits beside it.
+    priority: lambda w: training_priority(PARAMS["experiments"][w.exp])
     resources:
         # GPUs (Snakemake's standard `gpu` resource): none locally; the slurm profile asks
         # for one (set-resources). Training uses a GPU when CUDA sees one, else the CPU.

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from grokscope import sizes
 from grokscope.hooks import HookedModule, HookPoint
 from grokscope.kernels import FoldedMLPLoss, fold_first_layer, take_rows, under_torch_func
 from grokscope.models.weights import randn as _randn
@@ -48,15 +49,9 @@ class BilinearNet(HookedModule):
     def from_spec(cls, spec: dict[str, Any], order: int, seed: int) -> BilinearNet:
         return cls(order, spec["embed_dim"], seed)
 
-    @staticmethod
-    def floats_per_pair(spec: dict[str, Any], order: int) -> int:
-        """Floats one training pair keeps alive in a step (for memory estimates)."""
-        return 2 * spec["embed_dim"] + order
-
-    @staticmethod
-    def parameter_count(spec: dict[str, Any], order: int) -> int:
-        """Parameters of the model (for memory estimates)."""
-        return 3 * order * spec["embed_dim"]
+    # Floats one training pair keeps alive in a step, and parameters (memory estimates).
+    floats_per_pair = staticmethod(sizes.bilinear_floats_per_pair)
+    parameter_count = staticmethod(sizes.bilinear_parameter_count)
 
     def embedding_matrices(self) -> dict[str, torch.Tensor]:
         return {
@@ -130,14 +125,8 @@ class OneLayerMLP(HookedModule):
     def from_spec(cls, spec: dict[str, Any], order: int, seed: int) -> OneLayerMLP:
         return cls(order, spec["embed_dim"], spec["hidden_dim"], seed)
 
-    @staticmethod
-    def floats_per_pair(spec: dict[str, Any], order: int) -> int:
-        return 2 * spec["embed_dim"] + spec["hidden_dim"] + order
-
-    @staticmethod
-    def parameter_count(spec: dict[str, Any], order: int) -> int:
-        embed, hidden = spec["embed_dim"], spec["hidden_dim"]
-        return 2 * order * embed + 2 * embed * hidden + hidden * order
+    floats_per_pair = staticmethod(sizes.mlp_floats_per_pair)
+    parameter_count = staticmethod(sizes.mlp_parameter_count)
 
     def embedding_matrices(self) -> dict[str, torch.Tensor]:
         return {

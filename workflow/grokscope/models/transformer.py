@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from grokscope import sizes
 from grokscope.hooks import HookedModule, HookPoint
 from grokscope.kernels import take_rows
 from grokscope.models.weights import randn as _randn
@@ -200,18 +201,8 @@ class Transformer(HookedModule):
     def from_spec(cls, spec: dict[str, Any], order: int, seed: int) -> Transformer:
         return cls(order, spec["d_model"], spec["n_heads"], spec["d_head"], spec["d_mlp"], seed)
 
-    @staticmethod
-    def floats_per_pair(spec: dict[str, Any], order: int) -> int:
-        # Three positions of residual-stream-sized activations, attention and MLP neurons.
-        heads = spec["n_heads"] * (3 * spec["d_head"] + 3)
-        return 3 * (6 * spec["d_model"] + 2 * spec["d_mlp"] + heads) + order
-
-    @staticmethod
-    def parameter_count(spec: dict[str, Any], order: int) -> int:
-        d_model, d_mlp = spec["d_model"], spec["d_mlp"]
-        attention = 4 * spec["n_heads"] * d_model * spec["d_head"]
-        mlp = 2 * d_model * d_mlp + d_mlp + d_model
-        return (2 * order + 4) * d_model + attention + mlp
+    floats_per_pair = staticmethod(sizes.transformer_floats_per_pair)
+    parameter_count = staticmethod(sizes.transformer_parameter_count)
 
     def embedding_matrices(self) -> dict[str, torch.Tensor]:
         # The '=' row of W_E is not a group element.
