@@ -209,7 +209,6 @@ def cache_bytes(exp: dict[str, Any], cache: dict[str, Any]) -> tuple[int, int]:
     Every hook is held at once for all order² pairs (float32 + int32 a, b, c), plus a table
     copy of the largest.
     """
-
     # Only called for experiments whose training fits, so the order is modest here.
     order = group_order(exp["group"]["name"], exp["group"]["n"])
     model = json.dumps(exp["model"], sort_keys=True)

@@ -47,6 +47,7 @@ import yaml
 
 from grokscope.closure import step_closure
 from grokscope.dag import stage_name, workflow_dag
+from grokscope.sync import TIMESTAMP
 
 PACKAGE_DIR = Path("workflow/grokscope")  # relative to the project root (the cwd)
 RERUN_TRIGGERS = "params input code software-env"
@@ -216,7 +217,7 @@ def command(job: JobSpec) -> str:
         f" --settings-from {shlex.quote(job.params['spec'])} --threads {job.threads}"
         f" --log-file {job.log}"
     )
-    markers = " ".join(f"{path}/.snakemake_timestamp" for path in job.directories)
+    markers = " ".join(f"{path}/{TIMESTAMP}" for path in job.directories)
     return f"{cmd} && touch {markers}" if markers else cmd
 
 
