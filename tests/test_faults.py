@@ -31,7 +31,8 @@ from grokscope.failures import failure_line
 from grokscope.groups import make_group
 from grokscope.io import parquet_metadata, write_parquet
 from grokscope.params import load_params
-from grokscope.plots.render import _Watchdog, write_figures
+from grokscope.plots.browser import _Watchdog
+from grokscope.plots.render import write_figures
 from grokscope.train import TrainPaths, train
 
 TINY_PARAMS = yaml.safe_load((ROOT / f"params/experiments/{TINY}.yaml").read_text())

@@ -66,6 +66,10 @@ def run_step(args: argparse.Namespace) -> None:
     from grokscope.process import keep_freed_memory, set_threads
 
     keep_freed_memory()  # see its docstring: page faults on every training step otherwise
+    if args.command.startswith("figure_"):  # a figure job exports PNGs through a browser
+        from grokscope.plots.browser import start_early
+
+        start_early()  # it comes up while the step loads its code, params and tables
     settings = args.settings
     if args.settings_from:  # a step that reads no params ({}) needs none loaded
         from grokscope.params import load_params

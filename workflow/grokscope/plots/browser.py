@@ -1,0 +1,251 @@
+"""The headless browser that exports PNGs: one kaleido session per figure job, watched.
+
+The browser runs beside the job's own work: :func:`start_early` starts it (Chromium, then
+kaleido's page with plotly.js: most of a small figure job's cost) on a thread of its own when
+the step's process starts, so it comes up while the process imports its code and builds its
+figures, and :class:`PngExport` has it render each PNG as soon as the job submits the
+figure, while the job writes the HTML and styles the next one.
+
+A browser can hang (seen once: a PNG export waiting 24 minutes on an idle Chromium), so the
+export runs under a watchdog: each step (starting the browser, rendering one figure, closing
+it) gets :func:`png_timeout` seconds, after which the watchdog ends the browser, which makes
+the export fail instead of wait. A failed export is retried once with a fresh browser; if
+that fails too, the job stops with one :class:`MachineError` line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import concurrent.futures
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+from grokscope.errors import MachineError
+
+# Seconds one step of a PNG export may take; the environment variable overrides it.
+PNG_TIMEOUT_VAR, PNG_TIMEOUT = "GROKSCOPE_PNG_TIMEOUT", 60.0
+PNG_ATTEMPTS = 2  # the first, and one retry with a fresh browser
+CLOSE_AT_EXIT = 5.0  # seconds an unused early browser gets to close when the process ends
+
+
+def png_timeout() -> float:
+    """Seconds per export step: ``$GROKSCOPE_PNG_TIMEOUT`` if set, else :data:`PNG_TIMEOUT`."""
+    text = os.environ.get(PNG_TIMEOUT_VAR, "")
+    try:
+        value = float(text) if text else PNG_TIMEOUT
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise MachineError(f"{PNG_TIMEOUT_VAR}={text!r}: expected a positive number of seconds")
+    return value
+
+
+class Session:
+    """A kaleido browser on an event loop in a thread of its own, opening from construction.
+
+    Calls made here wait for the loop; the watchdog ends the browser's processes through
+    :attr:`subprocess` when a call outlives its deadline.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.browser: Any = None
+        self._renders: list[concurrent.futures.Future] = []
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True, name="png")
+        self._thread.start()
+        self.opened = self._submit(self._open(timeout))
+
+    @property
+    def subprocess(self) -> Any:
+        return getattr(self.browser, "subprocess", None)  # choreographer's Popen
+
+    async def _open(self, timeout: float) -> None:
+        import kaleido
+
+        self.browser = kaleido.Kaleido(timeout=timeout)  # kaleido's own limit on one render
+        await self.browser.open()
+
+    def _submit(self, coro: Coroutine[Any, Any, Any]) -> concurrent.futures.Future:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+
+    def render_soon(self, spec: dict[str, Any]) -> concurrent.futures.Future:
+        """Export one figure spec once the browser is open (renders queue for its tab)."""
+        self._renders.append(self._submit(self._render(spec)))
+        return self._renders[-1]
+
+    async def _render(self, spec: dict[str, Any]) -> None:
+        await asyncio.wrap_future(self.opened)
+        await self.browser.write_fig_from_object(spec, cancel_on_error=True)
+
+    def close(self, wait: float | None = None) -> None:
+        """Drop the renders still queued, close the browser (if it opened) and stop the loop;
+        ``wait``: at most this long."""
+        for render in self._renders:
+            render.cancel()
+        try:
+            if self.browser is not None:
+                self._submit(self.browser.close()).result(wait)
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+
+
+_early: Session | None = None
+
+
+def start_early() -> None:
+    """Start this process's browser now, for the first :class:`PngExport` to use.
+
+    A failure to start shows there, where it is retried like any other. A browser that
+    no export used is closed when the process ends.
+    """
+    global _early
+    if _early is None:
+        _early = Session(png_timeout())
+        atexit.register(_close_unused)
+
+
+def _close_unused() -> None:
+    global _early
+    session, _early = _early, None
+    if session is not None:
+        _close_quietly(session)
+
+
+def _session(timeout: float) -> Session:
+    """The early browser if one was started and not yet used, else a new one."""
+    global _early
+    session, _early = _early, None
+    return session if session is not None else Session(timeout)
+
+
+class PngExport:
+    """The PNG exports of one figure job, through one browser that renders each as soon as it
+    is submitted, while the job goes on (writing HTML, styling the next figure).
+
+    Used as a context manager: on leaving the block it waits for every export, under the
+    watchdog; a failed attempt is retried once, all exports with a fresh browser, and a second
+    failure is a :class:`MachineError` naming ``out_dir``. Leaving the block by an exception
+    ends the browser without waiting.
+    """
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir, self.timeout = out_dir, png_timeout()
+        self.specs: list[dict[str, Any]] = []
+        self.session = _session(self.timeout)
+        self.renders: list[concurrent.futures.Future] = []
+
+    def submit(self, spec: dict[str, Any]) -> None:
+        """One export: kaleido's figure spec (``fig`` as a dict, ``path``, ``opts``)."""
+        self.specs.append(spec)
+        self.renders.append(self.session.render_soon(spec))
+
+    def __enter__(self) -> PngExport:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        if kind is not None:
+            _close_quietly(self.session)
+            return
+        for attempt in range(1, PNG_ATTEMPTS + 1):
+            watchdog = _Watchdog(self.timeout)
+            try:
+                with watchdog:
+                    if attempt > 1:
+                        self.session = Session(self.timeout)
+                        self.renders = [self.session.render_soon(s) for s in self.specs]
+                    self._wait(watchdog)
+                return
+            except Exception as err:  # noqa: BLE001 - any failure of the browser: retry, then say so
+                fired = f"{watchdog.fired} took over {self.timeout:g} s"
+                reason = fired if watchdog.fired else repr(err)
+                print(f"PNG export attempt {attempt} failed: {reason}", file=sys.stderr)
+        raise MachineError(
+            f"{self.out_dir}: PNG export failed {PNG_ATTEMPTS} times "
+            f"({' '.join(reason.split())[:200]}); nothing new was written there. Check that the "
+            f"headless browser runs (Chromium, or BROWSER_PATH), or allow slower steps with "
+            f"{PNG_TIMEOUT_VAR} (now {self.timeout:g} s)"
+        )
+
+    def _wait(self, watchdog: _Watchdog) -> None:
+        watchdog.session = self.session
+        watchdog.step("starting the browser")
+        try:
+            self.session.opened.result()
+            for spec, render in zip(self.specs, self.renders, strict=True):
+                watchdog.step(f"rendering {Path(spec['path']).name}")
+                render.result()
+        finally:
+            watchdog.step("closing the browser")
+            self.session.close()
+
+
+def _close_quietly(session: Session) -> None:
+    try:
+        session.close(wait=CLOSE_AT_EXIT)
+    except Exception:  # noqa: BLE001 - ending anyway: end the browser for sure
+        _kill(session.subprocess)
+
+
+def _kill(process: Any) -> None:
+    """End a browser's process group (it runs in a session of its own)."""
+    if process is not None and process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+class _Watchdog:
+    """A thread that ends the browser when a step outlives its deadline.
+
+    Killing the browser's process group makes the pending call fail, so the export unwinds
+    (choreographer then takes a few seconds to clean up); should it still not have unwound
+    after :data:`UNWIND_GRACE` seconds, the watchdog ends this process with a one-line
+    message, so that nothing waits forever.
+    """
+
+    UNWIND_GRACE = 30.0
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout, self.session, self.fired = timeout, None, ""
+        self._what, self._deadline, self._done = "starting", time.monotonic() + timeout, False
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._watch, daemon=True, name="png-watchdog")
+
+    def step(self, what: str) -> None:
+        with self._cond:
+            if not self.fired:  # once fired, only the unwinding is timed
+                self._what, self._deadline = what, time.monotonic() + self.timeout
+
+    def __enter__(self) -> _Watchdog:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._cond:
+            self._done = True
+            self._cond.notify()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        with self._cond:
+            while not self._done:
+                left = self._deadline - time.monotonic()
+                if left > 0:
+                    self._cond.wait(left)
+                elif self.fired:  # killing the browser did not end the wait
+                    print(f"grokscope: PNG export: {self.fired} hung, and had not given up "
+                          f"{self.UNWIND_GRACE:g} s after the browser was ended; stopping",
+                          file=sys.stderr, flush=True)  # fmt: skip
+                    os._exit(1)
+                else:
+                    self.fired = self._what
+                    _kill(getattr(self.session, "subprocess", None))
+                    self._deadline = time.monotonic() + self.UNWIND_GRACE
