@@ -7,7 +7,10 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+
+from filelock import FileLock
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = "tiny_c41"
@@ -85,3 +88,22 @@ def copy_repo(src: Path, dest: Path) -> Path:
     their modification times), so tests that change things need not rebuild."""
     shutil.copytree(src, dest, symlinks=True)
     return dest
+
+
+def shared_build(base_temp: Path, name: str, build: Callable[[Path], None]) -> Path:
+    """``<run's temp dir>/<name>/repo``, made by ``build(repo)`` (``repo`` does not exist yet)
+    once per test run.
+
+    ``base_temp`` is the run's common temporary directory (under pytest-xdist, the parent of
+    the workers' own). The first worker to ask builds it under a file lock and marks it done;
+    the others wait for it and share it. Callers must not change it (tests that change
+    things work on a :func:`copy_repo` of it). A failed attempt is started afresh.
+    """
+    repo, done = base_temp / name / "repo", base_temp / name / "built"
+    with FileLock(base_temp / f"{name}.lock"):
+        if not done.exists():
+            shutil.rmtree(repo, ignore_errors=True)
+            repo.parent.mkdir(exist_ok=True)
+            build(repo)
+            done.touch()
+    return repo

@@ -1,7 +1,7 @@
 """Every figure job, rendered by the real pipeline for the tiny experiments.
 
-One temporary git repo (a copy of this working tree) builds the tiny cyclic experiment and a
-tiny non-cyclic one (dihedral D_6, a few hundred epochs: it need not grok) with
+A copy of the test run's tiny build (the tiny cyclic experiment) adds a tiny non-cyclic one
+(dihedral D_6, a few hundred epochs: it need not grok) and builds it with
 ``snakemake --cores 2``; add e.g. ``"tiny_s3": ("symmetric", 3)`` to ``NON_CYCLIC`` to cover
 another group (each costs about a minute). The tests check every figure of every job (real
 PNGs of the configured size, HTML with its plot), that every page loads the suite's one
@@ -16,12 +16,13 @@ from __future__ import annotations
 import re
 import struct
 import zipfile
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
-from repo_utils import ROOT, TINY, make_repo, run, set_value
+from repo_utils import ROOT, TINY, copy_repo, run, set_value, shared_build
 
 from grokscope.neurons import select_neurons
 
@@ -122,27 +123,26 @@ def test_selected_neurons_are_deterministic_first_clean_of_largest_clusters():
     assert select_neurons(clusters, sizes, 6) == [2, 1, 3, 5, 0, 4]
 
 
-def build_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The repo with every tiny experiment built; built once per test session (a marker file
-    records success, so test modules share it)."""
-    repo = tmp_path_factory.getbasetemp() / "figures-repo"
-    done = repo / ".built"
-    if done.exists():
-        return repo
-    make_repo(repo, [TINY])
+def build_figures_repo(tiny_build: Path, repo: Path) -> None:
+    """A copy of the tiny build with the non-cyclic experiments added and built."""
+    copy_repo(tiny_build, repo)
     for exp, (name, n) in NON_CYCLIC.items():
         (repo / f"params/experiments/{exp}.yaml").write_text(non_cyclic_params(name, n))
     suite = "".join(f"  - {exp}\n" for exp in EXPERIMENTS)
     (repo / "params/suite.yaml").write_text(f"experiments:\n{suite}")
     run("grokscope dvc-yaml && git add -A && git commit -qm 'non-cyclic experiments'", repo)
     run("snakemake --cores 2", repo)
-    done.touch()
-    return repo
+
+
+def figures_repo(run_temp: Path, tiny_build: Path) -> Path:
+    """The repo with every tiny experiment built, once per test run (shared with
+    tests/test_report_browser.py and between workers: do not change it)."""
+    return shared_build(run_temp, "figures-build", partial(build_figures_repo, tiny_build))
 
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory) -> Path:
-    return build_repo(tmp_path_factory)
+def repo(run_temp: Path, tiny_build: Path) -> Path:
+    return figures_repo(run_temp, tiny_build)
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -207,16 +207,17 @@ def test_non_cyclic_figures_are_labelled_by_irrep(repo: Path):
 
 
 @slow
-def test_snakemake_report_collects_every_png(repo: Path):
-    run("snakemake --report report.zip --cores 1", repo)
-    with zipfile.ZipFile(repo / "report.zip") as z:
+def test_snakemake_report_collects_every_png(repo: Path, tmp_path: Path):
+    run(f"snakemake --report {tmp_path / 'report.zip'} --cores 1", repo)
+    with zipfile.ZipFile(tmp_path / "report.zip") as z:
         pngs = {Path(n).name for n in z.namelist() if n.endswith(".png")}
     expected = {f"{name}.png" for names in FIGURES.values() for name in names}
     assert expected <= pngs
 
 
 @slow
-def test_figure_setting_rerenders_figures_and_report_only(repo: Path):
+def test_figure_setting_rerenders_figures_and_report_only(tiny_build: Path, tmp_path: Path):
+    repo = copy_repo(tiny_build, tmp_path / "repo")  # one experiment's figure stages
     set_value(repo / "params/figures.yaml", "width", "640")
     out = run("dvc repro", repo).stdout
     ran = set(re.findall(r"Running stage '([^']+)'", out))

@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urlparse
 
 import pytest
-from test_figures import EXPERIMENTS, build_repo
+from test_figures import EXPERIMENTS, figures_repo
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium")
@@ -223,10 +223,11 @@ class QuietHandler(SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def copied(tmp_path_factory) -> Path:
+def copied(tmp_path_factory, run_temp: Path, tiny_build: Path) -> Path:
     """``results/`` of the built repo, copied to another directory on its own."""
     return shutil.copytree(
-        build_repo(tmp_path_factory) / "results", tmp_path_factory.mktemp("copy") / "results"
+        figures_repo(run_temp, tiny_build) / "results",
+        tmp_path_factory.mktemp("copy") / "results",
     )
 
 

@@ -88,19 +88,11 @@ def cluster(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def tiny_repo(tmp_path_factory) -> Path:
-    """One snapshot of the working tree (tiny suite), committed; both runs clone it, so they
-    build the same sources even while the working tree changes."""
-    return make_repo(tmp_path_factory.mktemp("source") / "repo", [TINY])
-
-
-@pytest.fixture(scope="module")
-def local_build(tmp_path_factory, tiny_repo: Path) -> Path:
-    """The tiny suite built locally (`snakemake --cores 2`), the reference for the cluster."""
-    repo = tmp_path_factory.mktemp("local") / "repo"
-    run(f"git clone -q {tiny_repo} {repo}", repo.parent)
-    run("snakemake --cores 2", repo)
-    return repo
+def local_build(tiny_build: Path) -> Path:
+    """The tiny suite built locally (`snakemake --cores 2`), the reference for the cluster: the
+    session's shared build, a committed snapshot of the working tree that the cluster run
+    clones, so both build the same sources even while the working tree changes."""
+    return tiny_build
 
 
 def differences(here: dict[str, Path], there: dict[str, Path], keys: list[str]) -> str:
@@ -117,11 +109,9 @@ def differences(here: dict[str, Path], there: dict[str, Path], keys: list[str]) 
     return "\n".join(lines)
 
 
-def test_tiny_suite_through_sbatch_matches_a_local_run(
-    cluster: Path, tiny_repo: Path, local_build: Path, tmp_path
-):
+def test_tiny_suite_through_sbatch_matches_a_local_run(cluster: Path, local_build: Path, tmp_path):
     repo = tmp_path / "repo"
-    run(f"git clone -q {tiny_repo} {repo}", tmp_path)
+    run(f"git clone -q {local_build} {repo}", tmp_path)
     done = run(f"snakemake --profile workflow/profiles/slurm {STATUS_DELAY}", repo)
     out = output_of(done)
     assert "Using profile workflow/profiles/slurm" in out
