@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -29,6 +30,22 @@ def run(inputs: Paths, outputs: Paths, settings: dict[str, Any]) -> None:
     if not paths:
         raise ArtifactError(f"{inputs['checkpoints']}: no checkpoints")
     analysis = settings["analysis"]
+    table = measure(paths, inputs, analysis["neurons"]["clean_threshold"])
+    write_parquet(outputs["table"], table)
+    scalars = [c for c in table.columns if not c.startswith(SHARE_PREFIX)]
+    write_text(outputs["plot"], table[scalars].to_csv(index=False, float_format="%.9g"))
+    group = make_group(**read_sidecar(paths[-1])["params"]["group"])
+    curves = read_curves(inputs["curves"])
+    phases = phase_boundaries(curves, table, group.order, analysis["phases"])
+    write_json(outputs["metrics"], phases)
+
+
+def measure(
+    paths: list[Path], inputs: Paths, clean_threshold: float, progress: bool = True
+) -> pd.DataFrame:
+    """The progress measures at each checkpoint of ``paths`` (one row each, by ``epoch``),
+    each checkpoint on its own: the cost is linear in their number
+    (``benchmarks/progress_vs_training.py``). inputs: ``data``, ``key_irreps``."""
     group = make_group(**read_sidecar(paths[-1])["params"]["group"])
     fb = fourier_basis(group)
     dataset = read_parquet(inputs["data"])
@@ -36,17 +53,9 @@ def run(inputs: Paths, outputs: Paths, settings: dict[str, Any]) -> None:
     labels = torch.tensor(dataset["c"].to_numpy(), dtype=torch.int64)
     is_train = torch.tensor((dataset["split"] == "train").to_numpy())
     keys = [fb.irreps[i] for i in read_json(inputs["key_irreps"])["key_irrep_indices"]]
-
-    threshold = analysis["neurons"]["clean_threshold"]
     rows = []
-    for path in tqdm(paths, unit="checkpoint", mininterval=2.0):
+    for path in tqdm(paths, unit="checkpoint", mininterval=2.0, disable=not progress):
         model, sidecar = load_model(path)
-        row = measures(model, fb, pairs, labels, is_train, keys, threshold)
+        row = measures(model, fb, pairs, labels, is_train, keys, clean_threshold)
         rows.append({"epoch": sidecar["epoch"], **row})
-    table = pd.DataFrame(rows)
-    write_parquet(outputs["table"], table)
-    scalars = [c for c in table.columns if not c.startswith(SHARE_PREFIX)]
-    write_text(outputs["plot"], table[scalars].to_csv(index=False, float_format="%.9g"))
-    curves = read_curves(inputs["curves"])
-    phases = phase_boundaries(curves, table, group.order, analysis["phases"])
-    write_json(outputs["metrics"], phases)
+    return pd.DataFrame(rows)
