@@ -90,7 +90,7 @@ def cluster(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def local_build(tiny_build: Path) -> Path:
     """The tiny suite built locally (`snakemake --cores 2`), the reference for the cluster: the
-    session's shared build, a committed snapshot of the working tree that the cluster run
+    test run's shared build, a committed snapshot of the working tree that the cluster run
     clones, so both build the same sources even while the working tree changes."""
     return tiny_build
 
