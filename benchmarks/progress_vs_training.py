@@ -33,13 +33,15 @@ def seconds(rule: str, experiment: str) -> float | None:
 def scaling(experiment: str, rounds: int) -> None:
     import torch
 
-    from grokscope.checkpoints import list_checkpoints
+    from grokscope.checkpoints import list_checkpoints, read_sidecar
+    from grokscope.groups import make_group
     from grokscope.params import load_params
     from grokscope.steps.progress import measure
 
     torch.set_num_threads(1)  # as the pipeline's progress job
     base = Path("results") / experiment
     paths = list_checkpoints(base / "train/checkpoints")
+    group = make_group(**read_sidecar(paths[-1])["params"]["group"])
     inputs = {"data": base / "data/pairs.parquet", "key_irreps": base / "analysis/key_irreps.json"}
     threshold = load_params("params")["analysis"]["neurons"]["clean_threshold"]
     print(f"\nprogress measures over N of the {len(paths)} checkpoints of {experiment}")
@@ -50,7 +52,7 @@ def scaling(experiment: str, rounds: int) -> None:
         best = float("inf")
         for _ in range(rounds):
             start = time.perf_counter()
-            measure(chosen, inputs, threshold, progress=False)
+            measure(chosen, group, inputs, threshold, progress=False)
             best = min(best, time.perf_counter() - start)
         per = best / n
         first = first or per

@@ -87,14 +87,6 @@ def cluster(tmp_path_factory) -> Path:
         run(f"bash {SCRIPT} stop {state}", ROOT, check=False)
 
 
-@pytest.fixture(scope="module")
-def local_build(tiny_build: Path) -> Path:
-    """The tiny suite built locally (`snakemake --cores 2`), the reference for the cluster: the
-    test run's shared build, a committed snapshot of the working tree that the cluster run
-    clones, so both build the same sources even while the working tree changes."""
-    return tiny_build
-
-
 def differences(here: dict[str, Path], there: dict[str, Path], keys: list[str]) -> str:
     """The differing files among ``keys``, with the start of small text files."""
     lines = []
@@ -109,7 +101,10 @@ def differences(here: dict[str, Path], there: dict[str, Path], keys: list[str]) 
     return "\n".join(lines)
 
 
-def test_tiny_suite_through_sbatch_matches_a_local_run(cluster: Path, local_build: Path, tmp_path):
+def test_tiny_suite_through_sbatch_matches_a_local_run(cluster: Path, tiny_build: Path, tmp_path):
+    # The reference: the test run's shared local build (`snakemake --cores 2`), a committed
+    # snapshot of the working tree; the cluster run clones it, so both build the same sources.
+    local_build = tiny_build
     repo = tmp_path / "repo"
     run(f"git clone -q {local_build} {repo}", tmp_path)
     done = run(f"snakemake --profile workflow/profiles/slurm {STATUS_DELAY}", repo)

@@ -56,7 +56,7 @@ class Session:
 
     def __init__(self, timeout: float) -> None:
         self.browser: Any = None
-        self._renders: list[concurrent.futures.Future] = []
+        self.renders: list[concurrent.futures.Future] = []  # in the order submitted
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True, name="png")
         self._thread.start()
@@ -75,10 +75,9 @@ class Session:
     def _submit(self, coro: Coroutine[Any, Any, Any]) -> concurrent.futures.Future:
         return asyncio.run_coroutine_threadsafe(coro, self._loop)
 
-    def render_soon(self, spec: dict[str, Any]) -> concurrent.futures.Future:
+    def render_soon(self, spec: dict[str, Any]) -> None:
         """Export one figure spec once the browser is open (renders queue for its tab)."""
-        self._renders.append(self._submit(self._render(spec)))
-        return self._renders[-1]
+        self.renders.append(self._submit(self._render(spec)))
 
     async def _render(self, spec: dict[str, Any]) -> None:
         await asyncio.wrap_future(self.opened)
@@ -87,7 +86,7 @@ class Session:
     def close(self, wait: float | None = None) -> None:
         """Drop the renders still queued, close the browser (if it opened) and stop the loop;
         ``wait``: at most this long."""
-        for render in self._renders:
+        for render in self.renders:
             render.cancel()
         try:
             if self.browser is not None:
@@ -139,12 +138,11 @@ class PngExport:
         self.out_dir, self.timeout = out_dir, png_timeout()
         self.specs: list[dict[str, Any]] = []
         self.session = _session(self.timeout)
-        self.renders: list[concurrent.futures.Future] = []
 
     def submit(self, spec: dict[str, Any]) -> None:
         """One export: kaleido's figure spec (``fig`` as a dict, ``path``, ``opts``)."""
         self.specs.append(spec)
-        self.renders.append(self.session.render_soon(spec))
+        self.session.render_soon(spec)
 
     def __enter__(self) -> PngExport:
         return self
@@ -159,7 +157,8 @@ class PngExport:
                 with watchdog:
                     if attempt > 1:
                         self.session = Session(self.timeout)
-                        self.renders = [self.session.render_soon(s) for s in self.specs]
+                        for spec in self.specs:
+                            self.session.render_soon(spec)
                     self._wait(watchdog)
                 return
             except Exception as err:  # noqa: BLE001 - any failure of the browser: retry, then say so
@@ -178,7 +177,7 @@ class PngExport:
         watchdog.step("starting the browser")
         try:
             self.session.opened.result()
-            for spec, render in zip(self.specs, self.renders, strict=True):
+            for spec, render in zip(self.specs, self.session.renders, strict=True):
                 watchdog.step(f"rendering {Path(spec['path']).name}")
                 render.result()
         finally:

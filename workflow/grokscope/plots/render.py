@@ -52,8 +52,12 @@ def write_figures(figures: Figures, out_dir: Path, style: Style, plotly_js: Path
     if not Path(plotly_js).is_file():
         raise ArtifactError(f"{plotly_js}: plotly.js not found (the `assets` step writes it)")
     src = script_src(Path(plotly_js), Path(out_dir))
-    opts = {"format": "png", "width": style["width"], "height": style["height"]}
-    opts["scale"] = style["scale"]
+    opts = {
+        "format": "png",
+        "width": style["width"],
+        "height": style["height"],
+        "scale": style["scale"],
+    }
     with atomic_directory(out_dir) as tmp, PngExport(out_dir) as export:
         for name, fig in figures.items():
             fig = styled(fig, style)

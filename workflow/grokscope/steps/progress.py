@@ -13,7 +13,7 @@ from grokscope.checkpoints import list_checkpoints, load_model, read_sidecar
 from grokscope.curves import SHARE_PREFIX, read_curves
 from grokscope.data import all_pairs
 from grokscope.errors import ArtifactError
-from grokscope.groups import make_group
+from grokscope.groups import Group, make_group
 from grokscope.io import read_json, read_parquet, write_json, write_parquet, write_text
 from grokscope.phases import phase_boundaries
 from grokscope.progress import measures
@@ -30,23 +30,22 @@ def run(inputs: Paths, outputs: Paths, settings: dict[str, Any]) -> None:
     if not paths:
         raise ArtifactError(f"{inputs['checkpoints']}: no checkpoints")
     analysis = settings["analysis"]
-    table = measure(paths, inputs, analysis["neurons"]["clean_threshold"])
+    group = make_group(**read_sidecar(paths[-1])["params"]["group"])
+    table = measure(paths, group, inputs, analysis["neurons"]["clean_threshold"])
     write_parquet(outputs["table"], table)
     scalars = [c for c in table.columns if not c.startswith(SHARE_PREFIX)]
     write_text(outputs["plot"], table[scalars].to_csv(index=False, float_format="%.9g"))
-    group = make_group(**read_sidecar(paths[-1])["params"]["group"])
     curves = read_curves(inputs["curves"])
     phases = phase_boundaries(curves, table, group.order, analysis["phases"])
     write_json(outputs["metrics"], phases)
 
 
 def measure(
-    paths: list[Path], inputs: Paths, clean_threshold: float, progress: bool = True
+    paths: list[Path], group: Group, inputs: Paths, clean_threshold: float, progress: bool = True
 ) -> pd.DataFrame:
-    """The progress measures at each checkpoint of ``paths`` (one row each, by ``epoch``),
-    each checkpoint on its own: the cost is linear in their number
+    """The progress measures at each checkpoint of ``paths`` (one row each, by ``epoch``) of a
+    run on ``group``, each checkpoint on its own: the cost is linear in their number
     (``benchmarks/progress_vs_training.py``). inputs: ``data``, ``key_irreps``."""
-    group = make_group(**read_sidecar(paths[-1])["params"]["group"])
     fb = fourier_basis(group)
     dataset = read_parquet(inputs["data"])
     pairs = all_pairs(group)[:, :2]  # (order², 2)
