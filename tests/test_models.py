@@ -398,6 +398,23 @@ def assert_matches(fast, slow, atol=1e-5):
         torch.testing.assert_close(fast_grad, slow_grad, atol=atol * scale, rtol=0, msg=k)
 
 
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(("name", "n"), [("cyclic", 13), ("dihedral", 6)])
+def test_neurons_and_logits_match_the_hooked_forward(kind, name, n):
+    # What every neuron ablation starts from: the transformer's shortcut (the '=' position
+    # only) gives the hooked forward pass's neurons at the answer and its logits.
+    group = make_group(name, n)
+    model = model_of(kind, group.order, seed=5)
+    pairs = all_pairs(group)[:, :2]
+    logits, cache = model.run_with_cache(pairs, [model.neuron_hook])
+    with torch.no_grad():
+        neurons, fast_logits = model.neurons_and_logits(pairs)
+    hooked = model.at_answer(cache[model.neuron_hook])
+    assert neurons.shape == hooked.shape and neurons.abs().max() > 0
+    torch.testing.assert_close(neurons, hooked, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(fast_logits, logits, rtol=1e-5, atol=1e-6)
+
+
 def float64_reference(model):
     """The readable model in float64, same weights: the reference for the training loss."""
     return copy.deepcopy(model).double()

@@ -70,8 +70,8 @@ def keep_block(values: torch.Tensor, fb: FourierBasis, irrep_index: int) -> torc
 
 def neuron_values(model: HookedModule, pairs: torch.Tensor) -> torch.Tensor:
     """The neuron activation over all pairs as ``(order, order, units)`` (answer position)."""
-    _, cache = model.run_with_cache(pairs, [model.neuron_hook])
-    values = model.at_answer(cache[model.neuron_hook])  # (order², units)
+    with torch.no_grad():
+        values = model.neurons_and_logits(pairs)[0]  # (order², units)
     order = int(round(len(pairs) ** 0.5))
     return values.reshape(order, order, -1)
 
@@ -110,9 +110,10 @@ class NeuronMap:
 
     @classmethod
     def of(cls, model: HookedModule, pairs: torch.Tensor) -> NeuronMap:
-        logits, cache = model.run_with_cache(pairs, [model.neuron_hook])
+        with torch.no_grad():
+            neurons, logits = model.neurons_and_logits(pairs)  # (order², units), (order², order)
         order = int(round(len(pairs) ** 0.5))
-        neurons = model.at_answer(cache[model.neuron_hook]).reshape(order, order, -1)
+        neurons = neurons.reshape(order, order, -1)
         return cls(neurons, logits.double(), model.neuron_readout().double())
 
     def with_neurons(self, new: torch.Tensor) -> torch.Tensor:

@@ -113,6 +113,17 @@ class HookedModule(nn.Module):
         """
         return self(pairs)
 
+    def neurons_and_logits(self, pairs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The ``neuron_hook`` activation at the answer ``(batch, units)`` and the logits
+        ``(batch, order)``, computed only as far as those need.
+
+        What every neuron ablation starts from (:class:`grokscope.ablations.NeuronMap`); it
+        must equal ``run_with_cache``'s up to float rounding (tested). Subclasses override it
+        with the shortcut of their :meth:`fast_forward`.
+        """
+        logits, cache = self.run_with_cache(pairs, [self.neuron_hook])
+        return self.at_answer(cache[self.neuron_hook]), logits
+
     def fast_loss(self, pairs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Mean cross-entropy ``()`` of ``fast_forward(pairs)`` against ``targets`` ``(batch,)``.
 

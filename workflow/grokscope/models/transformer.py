@@ -158,6 +158,9 @@ class Transformer(HookedModule):
         return self.hook_logits(self.unembed(resid[:, -1]))  # (batch, order)
 
     def fast_forward(self, pairs: torch.Tensor) -> torch.Tensor:
+        return self.neurons_and_logits(pairs)[1]
+
+    def neurons_and_logits(self, pairs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Only what reaches the logits: the '=' position's query, MLP and unembedding.
 
         With one layer the residual stream at positions 0 and 1 is just the token plus
@@ -165,7 +168,7 @@ class Transformer(HookedModule):
         ``order`` rows, and the '=' query is one constant vector per head.
         """
         if len(self.blocks) != 1:
-            return self(pairs)
+            return super().neurons_and_logits(pairs)
         attn, mlp = self.blocks[0].attn, self.blocks[0].mlp
         W_E, W_pos = self.embed.W_E, self.pos_embed.W_pos
         x_eq = W_E[self.order] + W_pos[2]  # (d_model,)
@@ -194,8 +197,9 @@ class Transformer(HookedModule):
             weights[:, 1:2], take_rows(ov_b, b)
         )  # (batch, 1, d_model)
         resid = x_eq + from_ab[:, 0] + weights[:, 2] @ ov_eq[0]  # (batch, d_model)
-        resid = resid + F.relu(resid @ mlp.W_in + mlp.b_in) @ mlp.W_out + mlp.b_out
-        return resid @ self.unembed.W_U  # (batch, order)
+        neurons = F.relu(resid @ mlp.W_in + mlp.b_in)  # (batch, d_mlp)
+        resid = resid + neurons @ mlp.W_out + mlp.b_out
+        return neurons, resid @ self.unembed.W_U  # (batch, d_mlp), (batch, order)
 
     @classmethod
     def from_spec(cls, spec: dict[str, Any], order: int, seed: int) -> Transformer:
