@@ -16,7 +16,13 @@ from grokscope.fourier import basis_norms, choose_key_irreps, embedding_shares, 
 from grokscope.groups import make_group
 from grokscope.io import ArtifactError, write_parquet
 from grokscope.logits import logit_fve
-from grokscope.neurons import cluster_neurons, cluster_sizes, irrep_fractions
+from grokscope.neurons import (
+    block_masks,
+    block_sums,
+    cluster_neurons,
+    cluster_sizes,
+    irrep_fractions,
+)
 from grokscope.representations import dihedral_rotation_rep, fourier_basis, product_directions
 
 
@@ -39,6 +45,20 @@ def test_planted_cyclic_neurons_get_their_frequency(n, k):
     assert (clusters["irrep"] == f"freq {k}").all()
     assert (clusters["fraction"] >= 0.95).all()
     assert clusters["clean"].all()
+
+
+@pytest.mark.parametrize(("name", "n"), [("cyclic", 12), ("dihedral", 5), ("symmetric", 4)])
+def test_block_sums_are_the_sums_over_each_mask(name, n):
+    # irrep_fractions sums power over each irrep's block in one pass, which needs the blocks
+    # disjoint: the same as summing under each mask separately.
+    fb = fourier_basis(make_group(name, n))
+    masks = block_masks(fb)
+    assert masks.sum(dim=0).max() == 1 and masks[1:].any(dim=(1, 2)).all()
+    order = fb.group.order
+    values = torch.randn(order, order, 7, generator=torch.Generator().manual_seed(1)).double()
+    expected = torch.einsum("ijn,rij->rn", values, masks.double())
+    torch.testing.assert_close(block_sums(values, fb), expected, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(block_sums(values[:, :, 0], fb), expected[:, 0])
 
 
 def test_noise_is_not_clean():

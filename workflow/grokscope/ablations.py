@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -124,13 +125,23 @@ class NeuronMap:
     def transformed(self, transform: Transform, units: torch.Tensor | None = None) -> torch.Tensor:
         """Logits with ``transform`` (linear, per unit, e.g. :func:`restrict`) applied to the
         neurons (only to ``units``, an index tensor, when given)."""
-        neurons, readout = self.neurons.double(), self.readout
+        part = self.contribution if units is None else self._contribution(units)
+        change = transform(part) - part  # (order, order, classes)
+        return self.logits + change.reshape(len(self.logits), -1)
+
+    @cached_property
+    def contribution(self) -> torch.Tensor:
+        """Every neuron's contribution to the logits, ``(order, order, classes)`` float64
+        (computed once: each transform of all the neurons starts from it)."""
+        return self._contribution(None)
+
+    def _contribution(self, units: torch.Tensor | None) -> torch.Tensor:
+        neurons, readout = self.neurons, self.readout
         if units is not None:
             neurons, readout = neurons[:, :, units], readout[units]
         order = neurons.shape[0]
-        part = (neurons.reshape(order * order, -1) @ readout).reshape(order, order, -1)
-        change = transform(part) - part  # (order, order, classes)
-        return self.logits + change.reshape(len(self.logits), -1)
+        flat = neurons.reshape(order * order, -1).double()  # (order², units)
+        return (flat @ readout).reshape(order, order, -1)
 
 
 def logit_transform(logits: torch.Tensor, transform: Transform) -> torch.Tensor:

@@ -32,6 +32,28 @@ def block_masks(fb: FourierBasis) -> torch.Tensor:
     return torch.stack(masks)
 
 
+def block_index(fb: FourierBasis) -> torch.Tensor:
+    """``(order²,)`` int64: the irrep whose block (:func:`block_masks`) holds each basis pair
+    ``(i, j)``, row-major; -1 for pairs in no block (two different non-trivial irreps, or the
+    constant-constant pair).
+
+    The blocks are disjoint: a pair with a row of a non-trivial irrep ``r`` can only be in
+    ``r``'s block, and a pair of a trivial row ``i`` and a non-trivial ``j`` only in ``j``'s.
+    So summing a quantity over each block is one pass over the pairs, not one per irrep.
+    """
+    masks = block_masks(fb).reshape(len(fb.irreps), -1)  # (n_irreps, order²)
+    return masks.int().argmax(dim=0).masked_fill(~masks.any(dim=0), -1)
+
+
+def block_sums(values: torch.Tensor, fb: FourierBasis) -> torch.Tensor:
+    """Sum of ``values`` ``(order, order, ...)`` over each irrep's block: ``(n_irreps, ...)``."""
+    index = block_index(fb).to(values.device)
+    keep = index >= 0
+    flat = values.reshape(len(index), *values.shape[2:])[keep]  # (pairs in a block, ...)
+    out = values.new_zeros(len(fb.irreps), *values.shape[2:])
+    return out.index_add_(0, index[keep], flat)
+
+
 def irrep_fractions(values: torch.Tensor, fb: FourierBasis) -> torch.Tensor:
     """Fraction of each unit's centred variance in each irrep's block: ``(units, n_irreps)``.
 
@@ -40,7 +62,7 @@ def irrep_fractions(values: torch.Tensor, fb: FourierBasis) -> torch.Tensor:
     """
     power = project_2d(centred(values.double()), fb).pow(2)  # (order, order, units)
     total = power.sum(dim=(0, 1))  # (units,)
-    in_block = torch.einsum("ijn,rij->nr", power, block_masks(fb).double())
+    in_block = block_sums(power, fb).T  # (units, n_irreps)
     fractions = in_block / total[:, None]
     fractions[total <= 1e-12 * total.max().clamp(min=1e-30)] = float("nan")
     return fractions
@@ -52,7 +74,7 @@ def variance_shares(values: torch.Tensor, fb: FourierBasis) -> torch.Tensor:
     Entry 0 (the trivial irrep's linear terms) is excluded from the total and set to NaN.
     """
     power = project_2d(centred(values.double()), fb).pow(2).sum(dim=2)  # (order, order)
-    in_block = torch.einsum("ij,rij->r", power, block_masks(fb).double())
+    in_block = block_sums(power, fb)  # (n_irreps,)
     shares = in_block / in_block[1:].sum()
     shares[0] = float("nan")
     return shares
