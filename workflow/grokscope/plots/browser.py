@@ -32,6 +32,11 @@ from grokscope.errors import MachineError
 # Seconds one step of a PNG export may take; the environment variable overrides it.
 PNG_TIMEOUT_VAR, PNG_TIMEOUT = "GROKSCOPE_PNG_TIMEOUT", 60.0
 PNG_ATTEMPTS = 2  # the first, and one retry with a fresh browser
+# The first attempt's browser start gets this share of the step timeout, the retry all of it.
+# A start normally takes a small part of it, and one that has not opened by then has hung:
+# headless Chromium now and then never opens its DevTools connection (seen twice in one
+# default-suite build), and waiting longer only delays the retry, which costs one more start.
+FIRST_START_SHARE = 1 / 3
 CLOSE_AT_EXIT = 5.0  # seconds an unused early browser gets to close when the process ends
 
 
@@ -159,10 +164,10 @@ class PngExport:
                         self.session = Session(self.timeout)
                         for spec in self.specs:
                             self.session.render_soon(spec)
-                    self._wait(watchdog)
+                    self._wait(watchdog, first=attempt == 1)
                 return
             except Exception as err:  # noqa: BLE001 - any failure of the browser: retry, then say so
-                fired = f"{watchdog.fired} took over {self.timeout:g} s"
+                fired = f"{watchdog.fired} took over {watchdog.fired_after:g} s"
                 reason = fired if watchdog.fired else repr(err)
                 print(f"PNG export attempt {attempt} failed: {reason}", file=sys.stderr)
         raise MachineError(
@@ -172,9 +177,9 @@ class PngExport:
             f"{PNG_TIMEOUT_VAR} (now {self.timeout:g} s)"
         )
 
-    def _wait(self, watchdog: _Watchdog) -> None:
+    def _wait(self, watchdog: _Watchdog, first: bool) -> None:
         watchdog.session = self.session
-        watchdog.step("starting the browser")
+        watchdog.step("starting the browser", self.timeout * (FIRST_START_SHARE if first else 1))
         try:
             self.session.opened.result()
             for spec, render in zip(self.specs, self.session.renders, strict=True):
@@ -214,14 +219,17 @@ class _Watchdog:
 
     def __init__(self, timeout: float) -> None:
         self.timeout, self.session, self.fired = timeout, None, ""
+        self.fired_after = self._limit = timeout  # the fired step's limit, the current one's
         self._what, self._deadline, self._done = "starting", time.monotonic() + timeout, False
         self._cond = threading.Condition()
         self._thread = threading.Thread(target=self._watch, daemon=True, name="png-watchdog")
 
-    def step(self, what: str) -> None:
+    def step(self, what: str, limit: float | None = None) -> None:
+        """Time ``what`` next: ``limit`` seconds (default: the timeout)."""
         with self._cond:
             if not self.fired:  # once fired, only the unwinding is timed
-                self._what, self._deadline = what, time.monotonic() + self.timeout
+                self._limit = self.timeout if limit is None else limit
+                self._what, self._deadline = what, time.monotonic() + self._limit
 
     def __enter__(self) -> _Watchdog:
         self._thread.start()
@@ -245,6 +253,6 @@ class _Watchdog:
                           file=sys.stderr, flush=True)  # fmt: skip
                     os._exit(1)
                 else:
-                    self.fired = self._what
+                    self.fired, self.fired_after = self._what, self._limit
                     _kill(getattr(self.session, "subprocess", None))
                     self._deadline = time.monotonic() + self.UNWIND_GRACE
