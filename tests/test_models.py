@@ -415,6 +415,18 @@ def test_neurons_and_logits_match_the_hooked_forward(kind, name, n):
     torch.testing.assert_close(fast_logits, logits, rtol=1e-5, atol=1e-6)
 
 
+def test_a_two_layer_transformer_trains_through_the_hooked_fallback():
+    # Without the one-layer shortcut, fast_forward falls back on neurons_and_logits' hooked
+    # pass: the same logits as forward, and gradients for training.
+    group = make_group("cyclic", 7)
+    model = Transformer(group.order, 16, 2, 8, 32, seed=1, n_layers=2)
+    pairs = all_pairs(group)[:, :2]
+    logits = model.fast_forward(pairs)
+    torch.testing.assert_close(logits, model(pairs))
+    logits.sum().backward()
+    assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
+
+
 def float64_reference(model):
     """The readable model in float64, same weights: the reference for the training loss."""
     return copy.deepcopy(model).double()

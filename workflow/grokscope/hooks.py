@@ -119,10 +119,16 @@ class HookedModule(nn.Module):
 
         What every neuron ablation starts from (:class:`grokscope.ablations.NeuronMap`); it
         must equal ``run_with_cache``'s up to float rounding (tested). Subclasses override it
-        with the shortcut of their :meth:`fast_forward`.
+        with the shortcut of their :meth:`fast_forward`, which may fall back on this one, so it
+        keeps the autograd graph (callers that only read take ``torch.no_grad()``).
         """
-        logits, cache = self.run_with_cache(pairs, [self.neuron_hook])
-        return self.at_answer(cache[self.neuron_hook]), logits
+        kept: dict[str, torch.Tensor] = {}
+
+        def keep(x: torch.Tensor, _name: str) -> None:
+            kept["neurons"] = x
+
+        logits = self.run_with_hooks(pairs, [(self.neuron_hook, keep)])
+        return self.at_answer(kept["neurons"]), logits
 
     def fast_loss(self, pairs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Mean cross-entropy ``()`` of ``fast_forward(pairs)`` against ``targets`` ``(batch,)``.

@@ -167,7 +167,7 @@ class PngExport:
                     self._wait(watchdog, first=attempt == 1)
                 return
             except Exception as err:  # noqa: BLE001 - any failure of the browser: retry, then say so
-                fired = f"{watchdog.fired} took over {watchdog.fired_after:g} s"
+                fired = f"{watchdog.fired} took over {watchdog.limit:g} s"
                 reason = fired if watchdog.fired else repr(err)
                 print(f"PNG export attempt {attempt} failed: {reason}", file=sys.stderr)
         raise MachineError(
@@ -219,7 +219,7 @@ class _Watchdog:
 
     def __init__(self, timeout: float) -> None:
         self.timeout, self.session, self.fired = timeout, None, ""
-        self.fired_after = self._limit = timeout  # the fired step's limit, the current one's
+        self.limit = timeout  # seconds the current step may take (once fired: the fired one)
         self._what, self._deadline, self._done = "starting", time.monotonic() + timeout, False
         self._cond = threading.Condition()
         self._thread = threading.Thread(target=self._watch, daemon=True, name="png-watchdog")
@@ -228,8 +228,8 @@ class _Watchdog:
         """Time ``what`` next: ``limit`` seconds (default: the timeout)."""
         with self._cond:
             if not self.fired:  # once fired, only the unwinding is timed
-                self._limit = self.timeout if limit is None else limit
-                self._what, self._deadline = what, time.monotonic() + self._limit
+                self.limit = self.timeout if limit is None else limit
+                self._what, self._deadline = what, time.monotonic() + self.limit
 
     def __enter__(self) -> _Watchdog:
         self._thread.start()
@@ -253,6 +253,6 @@ class _Watchdog:
                           file=sys.stderr, flush=True)  # fmt: skip
                     os._exit(1)
                 else:
-                    self.fired, self.fired_after = self._what, self._limit
+                    self.fired = self._what
                     _kill(getattr(self.session, "subprocess", None))
                     self._deadline = time.monotonic() + self.UNWIND_GRACE
