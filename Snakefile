@@ -4,8 +4,9 @@
 #   snakemake -n                 show what would run
 #
 # Every params file is validated before any job runs (grokscope/schemas/). One rule per
-# pipeline step (grokscope.pipeline), one file per rule in workflow/rules/. dvc.yaml is
-# generated from this DAG by `grokscope dvc-yaml`; never edit it by hand.
+# pipeline step (grokscope.pipeline), one file per rule in workflow/rules/. The DVC pipeline
+# (dvc.yaml, pipelines/*/dvc.yaml) is generated from this DAG by `grokscope dvc-yaml`; never
+# edit it by hand.
 
 import os
 import sys

@@ -25,12 +25,14 @@ from pathlib import Path
 import yaml
 from built_clone import ROOT, clean, fresh_clone, remote_url, row, sh
 
+from grokscope import dvcfiles
+
 # The closing record of a run that executed the named stages' jobs (all of them: a full build).
 RECORD = """\
 import sys
+from grokscope import dvcfiles
 from grokscope.sync import owners, record
-import yaml
-every = owners(yaml.safe_load(open("dvc.yaml"))["stages"])
+every = owners(dvcfiles.stages())
 record([path for path, stage in every.items() if stage in sys.argv[1:]], every)
 """
 
@@ -63,7 +65,7 @@ def main() -> int:
         assert clean(clone), "not in step after grokscope pull"
         row("no-op snakemake --cores all", timed("snakemake --cores all", clone, args.runs), 10)
         row("dvc status", timed("dvc status", clone, args.runs), 3)
-        stages = sorted(yaml.safe_load((clone / "dvc.yaml").read_text())["stages"])
+        stages = sorted(dvcfiles.stages(clone))
         (clone / ".record.py").write_text(RECORD)
         record = "python .record.py"
         row(f"closing record, all {len(stages)} stages",
@@ -80,7 +82,7 @@ def main() -> int:
             sh("grokscope dvc-yaml", clone)
             start = time.perf_counter()
             sh("snakemake --cores all", clone)
-            jobs = len(yaml.safe_load((clone / "dvc.yaml").read_text())["stages"])
+            jobs = len(dvcfiles.stages(clone))
             print(f"(built the {args.sweep}-seed sweep: {jobs} stages in all, "
                   f"{time.perf_counter() - start:.0f} s)")  # fmt: skip
             assert clean(clone), "not in step after building the sweep"

@@ -42,9 +42,10 @@ def remote_url() -> tuple[str, str]:
     """Push the built suite to the default remote; its name and absolute URL."""
     if not (ROOT / "results/index.html").exists() or not clean(ROOT):
         sys.exit("build the default suite first (snakemake --cores all): it is not built here")
-    # The clones get HEAD: the build's dvc.lock must be committed.
-    if sh("git status --porcelain -- dvc.lock params dvc.yaml", ROOT).stdout.strip():
-        sys.exit("commit the build first (git add dvc.lock && git commit): the clone gets HEAD")
+    # The clones get HEAD: the build's dvc.lock files must be committed.
+    if sh("git status --porcelain -- dvc.lock dvc.yaml pipelines params", ROOT).stdout.strip():
+        sys.exit("commit the build first (git add dvc.lock pipelines && git commit): the clone"
+                 " gets HEAD")  # fmt: skip
     sh("dvc push --quiet", ROOT)
     remote = sh("dvc remote default", ROOT).stdout.strip()
     url = sh("dvc remote list --local", ROOT).stdout or sh("dvc remote list", ROOT).stdout

@@ -2,7 +2,7 @@
 a figure-style change (``width`` in params/figures.yaml), which re-renders every figure job and
 the report.
 
-    snakemake --cores all && git add dvc.lock && git commit -m built   # build, commit once
+    snakemake --cores all && git add dvc.lock pipelines && git commit -m built   # build, once
     python benchmarks/repro_vs_snakemake.py [--runs 1]
 
 In a fresh clone filled by ``grokscope pull`` (benchmarks/built_clone.py), each run sets a
@@ -10,11 +10,13 @@ width not used before (so DVC's run-cache cannot restore it) and times ``dvc rep
 another new width and times ``snakemake --cores all``; after each, both tools must be clean.
 Prints both times, the jobs each ran, and their ratio against the goal (≤ 1.5).
 
-Then what DVC pays per stage that Snakemake does not: after each stage, DVC rewrites
-``dvc.lock``, parsing it round-trip (ruamel.yaml's pure-Python round-trip loader, which keeps
-comments and layout) and dumping it whole. Timed here with DVC's own functions on the clone's
-``dvc.lock``, best of 3; times the number of stages ``dvc repro`` ran, it is the part of the
-difference that grows with the lock file (every stage lists its code dependencies).
+Then what DVC pays per stage that Snakemake does not: after each stage, DVC rewrites that
+stage's ``dvc.lock`` (one per pipeline file, :mod:`grokscope.dvcfiles`), parsing it
+round-trip (ruamel.yaml's pure-Python round-trip loader, which keeps comments and layout) and
+dumping it whole. Timed here with DVC's own functions on each lock file the last
+``dvc repro`` updated, best of 3, and summed over its updates: the part of the difference that
+grows with the lock files (every stage lists its code dependencies). Then the same for the
+suite's stages in one lock file, as they were before the pipeline was split by experiment.
 """
 
 from __future__ import annotations
@@ -45,18 +47,37 @@ def timed(cmd: str, repo: Path) -> tuple[float, str]:
     return seconds, done.stdout + done.stderr
 
 
-def lock_rewrite_seconds(lock: Path) -> float:
-    """Seconds DVC takes to rewrite ``lock`` once (round-trip parse and dump), best of 3."""
+def lock_rewrite_seconds(text: str) -> float:
+    """Seconds DVC takes to rewrite a lock file of ``text`` once (round-trip parse and dump),
+    best of 3."""
     import io
 
     from dvc.utils.serialize._yaml import _dump, parse_yaml_for_update
 
-    text, best = lock.read_text(), float("inf")
+    best = float("inf")
     for _ in range(3):
         start = time.perf_counter()
-        _dump(parse_yaml_for_update(text, str(lock)), io.StringIO())
+        _dump(parse_yaml_for_update(text, "dvc.lock"), io.StringIO())
         best = min(best, time.perf_counter() - start)
     return best
+
+
+def lock_rewrites(clone: Path, log: str) -> None:
+    """Print what the lock rewrites of a ``dvc repro`` (its ``log``) cost, and what they would
+    cost with every stage in one lock file."""
+    import yaml
+
+    from grokscope import dvcfiles
+
+    updated = re.findall(r"(?m)^Updating lock file '([^']+)'", log)
+    cost = {path: lock_rewrite_seconds((clone / path).read_text()) for path in set(updated)}
+    sizes = ", ".join(f"{(clone / p).stat().st_size / 1e3:.0f} kB" for p in sorted(cost))
+    print(f"lock files rewritten: {len(updated)} times ({sizes}): "
+          f"{sum(cost[p] for p in updated):.0f} s of the last dvc repro")  # fmt: skip
+    one = yaml.safe_dump({"schema": "2.0", "stages": dvcfiles.locked(clone)}, sort_keys=False)
+    seconds = lock_rewrite_seconds(one)
+    print(f"in one lock file ({len(one) / 1e3:.0f} kB): {seconds:.2f} s per rewrite, "
+          f"{seconds * len(updated):.0f} s")  # fmt: skip
 
 
 def main() -> int:
@@ -71,8 +92,8 @@ def main() -> int:
         repro, snake, ratios = [], [], []
         for run in range(args.runs):
             set_width(clone, 901 + 2 * run)
-            seconds, log = timed("dvc repro", clone)
-            stages = len(re.findall(r"(?m)^Running stage '", log))
+            seconds, repro_log = timed("dvc repro", clone)
+            stages = len(re.findall(r"(?m)^Running stage '", repro_log))
             repro.append(seconds)
             set_width(clone, 902 + 2 * run)
             seconds, log = timed("snakemake --cores all", clone)
@@ -85,10 +106,7 @@ def main() -> int:
         row("dvc repro, figure width changed", repro, None)
         row("snakemake --cores all, figure width changed", snake, None)
         row("dvc repro / snakemake", ratios, 1.5, unit="×")
-        lock = clone / "dvc.lock"
-        seconds = lock_rewrite_seconds(lock)
-        print(f"dvc.lock: {lock.stat().st_size / 1e3:.0f} kB, {seconds:.2f} s per rewrite; "
-              f"× {stages} stages = {seconds * stages:.0f} s of each dvc repro")  # fmt: skip
+        lock_rewrites(clone, repro_log)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -10,7 +10,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import yaml
 from filelock import FileLock
+
+from grokscope import dvcfiles
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = "tiny_c41"
@@ -70,16 +73,17 @@ def result_files(repo: Path) -> dict[str, Path]:
 
 def make_repo(repo: Path, experiments: list[str]) -> Path:
     """A git repo at ``repo``: this working tree (tracked and untracked-but-not-ignored files)
-    with ``params/suite.yaml`` listing ``experiments`` and a dvc.yaml generated for it."""
+    with ``params/suite.yaml`` listing ``experiments`` and its DVC pipeline files generated for
+    it (no dvc.lock: nothing is built)."""
     files = run("git ls-files -z --cached --others --exclude-standard", ROOT).stdout.split("\0")
     for name in filter(None, files):
-        if (ROOT / name).is_file() and name != "dvc.lock":
+        if (ROOT / name).is_file() and Path(name).name != "dvc.lock":
             (repo / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, repo / name)
     suite = "".join(f"  - {name}\n" for name in experiments)
     (repo / "params/suite.yaml").write_text(f"experiments:\n{suite}")
     run("git init -q && git add -A && git commit -qm init", repo)
-    run("grokscope dvc-yaml && git add dvc.yaml && git commit -qm suite --allow-empty", repo)
+    run("grokscope dvc-yaml && git add -A && git commit -qm suite --allow-empty", repo)
     return repo
 
 
@@ -107,3 +111,18 @@ def shared_build(base_temp: Path, name: str, build: Callable[[Path], None]) -> P
             build(repo)
             done.touch()
     return repo
+
+
+def unreached_by_dvc_repro(repo: Path) -> set[str]:
+    """Stages that `dvc repro` without a target would not build: it builds the root
+    dvc.yaml's stages and, following their dependencies, every stage whose outputs they read."""
+    stages = dvcfiles.stages(repo)
+    owner = {out: name for name, s in stages.items()
+             for kind in ("outs", "metrics") for out in s.get(kind, [])}  # fmt: skip
+    reached, todo = set(), list(yaml.safe_load((repo / "dvc.yaml").read_text())["stages"])
+    while todo:
+        name = todo.pop()
+        if name not in reached:
+            reached.add(name)
+            todo += [owner[dep] for dep in stages[name]["deps"] if dep in owner]
+    return set(stages) - reached

@@ -14,9 +14,9 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 from repo_utils import TINY, copy_repo, dvc_clean, nothing_to_do, run
 
+from grokscope import dvcfiles
 from grokscope.closure import step_closure
 
 pytestmark = pytest.mark.slow
@@ -28,7 +28,7 @@ def repo(tiny_build, tmp_path) -> Path:
 
 
 def stages(repo: Path) -> dict:
-    return yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]
+    return dvcfiles.stages(repo)
 
 
 def outputs(stage: dict) -> list[str]:
@@ -37,7 +37,8 @@ def outputs(stage: dict) -> list[str]:
 
 
 def dvc_stale(repo: Path) -> set[str]:
-    return set(json.loads(run("dvc status --json", repo).stdout or "{}"))
+    status = json.loads(run("dvc status --json", repo).stdout or "{}")
+    return {dvcfiles.stage_name(key) for key in status}
 
 
 def snakemake_stale(repo: Path) -> set[str]:

@@ -55,7 +55,7 @@ def same(cell: str, value: object) -> bool:
 
 def test_metrics_show_and_exp_show_are_narrow_and_hold_the_headline(tiny_build, tmp_path):
     repo = copy_repo(tiny_build, tmp_path / "repo")
-    run("git add dvc.lock && git commit -qm built", repo)  # results recorded in a commit
+    run("git add dvc.lock pipelines && git commit -qm built", repo)  # results recorded in a commit
     headline = json.loads((repo / HEADLINE).read_text())
     known = {key: value for key, value in headline.items() if value is not None}
     assert 12 <= len(known) <= 15
@@ -98,7 +98,8 @@ def queued(tiny_build, tmp_path_factory) -> Path:
     """A copy of the tiny build with two queued experiments (two learning rates), run by two
     queue workers in DVC's temporary workspaces."""
     repo = copy_repo(tiny_build, tmp_path_factory.mktemp("experiments") / "repo")
-    run("git add dvc.lock && git commit -qm built", repo)  # the baseline the experiments change
+    # The baseline the experiments change: the results recorded in a commit.
+    run("git add dvc.lock pipelines && git commit -qm built", repo)
     run(f"dvc exp run --queue -S '{PARAMS}:train.lr={','.join(LRS)}'", repo)
     run("dvc queue start -j 2", repo)
     wait_for_the_queue(repo)

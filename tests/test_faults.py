@@ -21,6 +21,7 @@ import torch
 import yaml
 from repo_utils import ROOT, TINY, copy_repo, result_files, run
 
+from grokscope import dvcfiles
 from grokscope.activations import ActivationCache
 from grokscope.batched import train_batched
 from grokscope.budgets import check_suite_jobs
@@ -370,7 +371,9 @@ def built(tiny_build, tmp_path_factory) -> Path:
 
 
 def snapshot(repo: Path) -> dict[str, tuple[bytes, int]]:
-    files = result_files(repo) | {"dvc.lock": repo / "dvc.lock"}
+    locks = {str(f.relative_to(repo)): f for f in dvcfiles.lock_files(repo)}
+    assert locks  # the build is recorded
+    files = result_files(repo) | locks
     return {k: (p.read_bytes(), p.stat().st_mtime_ns) for k, p in files.items()}
 
 

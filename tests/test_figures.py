@@ -24,6 +24,7 @@ import pytest
 import yaml
 from repo_utils import ROOT, TINY, copy_repo, run, set_value, shared_build
 
+from grokscope import dvcfiles
 from grokscope.neurons import select_neurons
 
 slow = pytest.mark.slow
@@ -190,7 +191,7 @@ def test_one_shared_offline_copy_of_plotly_js_for_every_figure(repo: Path):
     assert scripts == [Path("results/assets/plotly.min.js")]
     # The whole bundle of the installed plotly (no CDN loader), as plotly itself embeds it.
     assert (repo / scripts[0]).read_text(encoding="utf-8") == get_plotlyjs()
-    stages = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]
+    stages = dvcfiles.stages(repo)
     owners = [n for n, s in stages.items() if "results/assets/plotly.min.js" in s.get("outs", [])]
     assert owners == ["assets"]
     for name, stage in stages.items():
@@ -220,8 +221,8 @@ def test_figure_setting_rerenders_figures_and_report_only(tiny_build: Path, tmp_
     repo = copy_repo(tiny_build, tmp_path / "repo")  # one experiment's figure stages
     set_value(repo / "params/figures.yaml", "width", "640")
     out = run("dvc repro", repo).stdout
-    ran = set(re.findall(r"Running stage '([^']+)'", out))
-    stages = set(yaml.safe_load((repo / "dvc.yaml").read_text())["stages"])
+    ran = {dvcfiles.stage_name(s) for s in re.findall(r"Running stage '([^']+)'", out)}
+    stages = set(dvcfiles.stages(repo))
     figure_stages = {s for s in stages if s.startswith("figure_")} | {"report"}
     assert ran == figure_stages, out
     height = style(repo)["height"]

@@ -14,6 +14,7 @@ import pytest
 import yaml
 from repo_utils import ROOT, make_repo, run
 
+from grokscope import dvcfiles
 from grokscope.data import make_dataset
 from grokscope.external import load_untrusted
 from grokscope.groups import make_group
@@ -57,9 +58,7 @@ def test_pipeline_on_the_reference_finds_the_papers_key_frequencies(tmp_path):
     exp = repo / "params/experiments/nanda_mod113.yaml"
     exp.write_text(exp.read_text() + "compare_with: nanda_mod113\n")
     run("grokscope dvc-yaml", repo)
-    deps = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"][
-        "import_checkpoint-nanda_mod113"
-    ]
+    deps = dvcfiles.stages(repo)["import_checkpoint-nanda_mod113"]
     assert "external/nanda_mod113_final.pth" in deps["deps"]  # DVC tracks the external file
     run("snakemake --cores 2", repo)
 

@@ -11,7 +11,6 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 from repo_utils import (
     ROOT,
     TINY,
@@ -22,6 +21,8 @@ from repo_utils import (
     run,
     set_value,
 )
+
+from grokscope import dvcfiles
 
 pytestmark = pytest.mark.slow
 
@@ -40,11 +41,11 @@ def test_build_then_nothing_to_do(built: Path):
 
 
 def stages(repo: Path) -> set[str]:
-    return set(yaml.safe_load((repo / "dvc.yaml").read_text())["stages"])
+    return set(dvcfiles.stages(repo))
 
 
 def ran_stages(output: str) -> set[str]:
-    return set(re.findall(r"Running stage '([^']+)'", output))
+    return {dvcfiles.stage_name(s) for s in re.findall(r"Running stage '([^']+)'", output)}
 
 
 def test_params_change_reruns_exactly_downstream(built: Path):

@@ -18,6 +18,7 @@ import torch
 import yaml
 from repo_utils import ROOT, TINY, copy_repo, dvc_clean, make_repo, result_files, run
 
+from grokscope import dvcfiles
 from grokscope.checkpoints import load_tensors
 from grokscope.data import make_dataset
 from grokscope.groups import make_group
@@ -56,7 +57,7 @@ def test_dvc_repro_force_reproduces_every_data_output(built: Path):
     """Everything but PNGs is byte-identical after `dvc repro --force`; PNG bytes depend on
     the headless browser's encoder, so they are reported, not required."""
     before = {k: p.read_bytes() for k, p in result_files(built).items()}
-    lock_before = yaml.safe_load((built / "dvc.lock").read_text())
+    lock_before = dvcfiles.locked(built)
     run("dvc repro --force", built)
     after = {k: p.read_bytes() for k, p in result_files(built).items()}
     assert before.keys() == after.keys()
@@ -68,12 +69,12 @@ def test_dvc_repro_force_reproduces_every_data_output(built: Path):
     )
 
     # dvc.lock: every out that holds no PNG keeps its hash.
-    lock_after = yaml.safe_load((built / "dvc.lock").read_text())
-    for name, stage in lock_before["stages"].items():
+    lock_after = dvcfiles.locked(built)
+    for name, stage in lock_before.items():
         if name.startswith(("figure", "report")):
             continue
         outs_before = {o["path"]: o["md5"] for o in stage.get("outs", [])}
-        outs_after = {o["path"]: o["md5"] for o in lock_after["stages"][name].get("outs", [])}
+        outs_after = {o["path"]: o["md5"] for o in lock_after[name].get("outs", [])}
         assert outs_before == outs_after, name
     assert dvc_clean(built)
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from repo_utils import ROOT
+from repo_utils import ROOT, unreached_by_dvc_repro
 
-from grokscope import pipeline
+from grokscope import dvcfiles, pipeline
 from grokscope.closure import PACKAGE_DIR, code_hash, step_closure
 from grokscope.models import MODELS
 
@@ -158,7 +158,7 @@ def test_code_hash_follows_the_closure(tmp_path, monkeypatch):
 
 
 def test_dvc_yaml_code_deps_are_exactly_each_steps_closure():
-    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    stages = dvcfiles.stages(ROOT)
     for name, stage in stages.items():
         code = {d for d in stage["deps"] if d.startswith("workflow/grokscope/")}
         step = name.split("-")[0]
@@ -187,7 +187,8 @@ def test_schema_model_kinds_are_the_registered_models():
 
 
 def test_every_rule_keeps_the_contract_dvc_yaml_reads(monkeypatch):
-    from grokscope.dvcgen import JobSpec, contract_problems, snakemake_jobs
+    from grokscope.dag import JobSpec, snakemake_jobs
+    from grokscope.dvcgen import contract_problems
     from grokscope.params import load_params
     from grokscope.settings import resolve
 
@@ -215,7 +216,7 @@ def test_dvc_metrics_are_the_headlines_and_plots_draw_every_curve():
     from grokscope.dvcgen import PLOTS
 
     document = yaml.safe_load((ROOT / "dvc.yaml").read_text())
-    stages = document["stages"]
+    stages = dvcfiles.stages(ROOT)
     metrics = [m for stage in stages.values() for m in stage.get("metrics", [])]
     experiments = {name.split("-", 1)[1] for name in stages if name.startswith("dataset-")}
     assert sorted(metrics) == sorted(f"results/{e}/headline.json" for e in experiments)
@@ -228,6 +229,36 @@ def test_dvc_metrics_are_the_headlines_and_plots_draw_every_curve():
                 assert plot["y"] == {f"results/{exp}/{path}": columns}, (exp, name)
                 assert plot["x"] == "epoch" and template in ("simple", "log")
     assert (ROOT / ".dvc/plots/log.json").exists()  # the `log` template
+
+
+def test_dvc_repro_without_a_target_reaches_every_stage():
+    """`dvc repro` builds the root dvc.yaml's stages and what they read; the other pipeline
+    files (one per experiment, each with a small dvc.lock) hold only stages that some stage
+    reads from, so following reads from the root reaches every stage. Each runs from the
+    project root, so its paths mean what they mean in the root file."""
+    files = dvcfiles.yaml_files(ROOT)
+    assert files[0] == ROOT / "dvc.yaml" and len(files) > 1  # the suite's experiments
+    stages = dvcfiles.stages(ROOT)
+    assert sum(len(yaml.safe_load(f.read_text())["stages"]) for f in files) == len(stages)
+    for f in files[1:]:
+        for name, stage in yaml.safe_load(f.read_text())["stages"].items():
+            assert (f.parent / stage["wdir"]).resolve() == ROOT.resolve(), name
+            assert dvcfiles.address(name, ROOT) == f"{f.relative_to(ROOT)}:{name}"
+    assert unreached_by_dvc_repro(ROOT) == set()
+
+
+def test_a_stage_no_root_stage_reads_is_found_unreached(tmp_path: Path):
+    for f in dvcfiles.yaml_files(ROOT):
+        (tmp_path / f.relative_to(ROOT)).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / f.relative_to(ROOT)).write_text(f.read_text())
+    document = yaml.safe_load((tmp_path / "dvc.yaml").read_text())
+    document["stages"].pop("headline-mlp_d53")
+    (tmp_path / "dvc.yaml").write_text(yaml.safe_dump(document))
+    assert unreached_by_dvc_repro(tmp_path) == set()  # no longer a stage at all
+    moved = {"headline-mlp_d53": dvcfiles.stages(ROOT)["headline-mlp_d53"]}
+    sub = tmp_path / "pipelines/mlp_d53/dvc.yaml"
+    sub.write_text(yaml.safe_dump({"stages": yaml.safe_load(sub.read_text())["stages"] | moved}))
+    assert unreached_by_dvc_repro(tmp_path) == {"headline-mlp_d53"}
 
 
 def test_dvc_parses_its_yaml_with_the_c_parser():

@@ -7,8 +7,9 @@ import re
 import pandas as pd
 import pytest
 import yaml
-from repo_utils import ROOT, make_repo, run
+from repo_utils import ROOT, make_repo, run, unreached_by_dvc_repro
 
+from grokscope import dvcfiles
 from grokscope.params import ParamsError, expand_sweep
 from grokscope.universality import learned_epochs, universality_summary, universality_table
 
@@ -63,8 +64,10 @@ def test_universality_rule_on_a_known_table():
 @pytest.mark.slow
 def test_eight_seed_sweep_through_the_pipeline(tmp_path):
     repo = make_repo(tmp_path / "repo", ["sweep_s4"])
-    stages = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]
+    stages = dvcfiles.stages(repo)
     train = stages["train-sweep_s4"]  # one stage runs the sweep's eight training jobs
+    assert dvcfiles.address("train-sweep_s4", repo) == "pipelines/sweep_s4/dvc.yaml:train-sweep_s4"
+    assert unreached_by_dvc_repro(repo) == set()  # `dvc repro` builds the sweep too
     assert train["params"] == [
         {"params/experiments/sweep_s4.yaml": ["group", "model", "seed", "sweep", "train"]}
     ]
@@ -122,7 +125,7 @@ def test_batched_sweep_is_one_job_with_the_outputs_of_single_runs(tmp_path):
         (repo / "params/experiments/bsweep.yaml").write_text(text)
         (repo / "params/suite.yaml").write_text("experiments: [bsweep]\n")
         run("grokscope dvc-yaml", repo)
-        stages = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]
+        stages = dvcfiles.stages(repo)
         assert ("train_batched_bsweep" in stages) == batched
         targets = " ".join(f"results/bsweep-seed{s}/train/final.json" for s in range(3))
         log = run(f"snakemake --cores 1 {targets}", repo).stderr

@@ -12,7 +12,7 @@ Snakemake passes the settings themselves; a DVC stage passes where they come fro
 Project commands (run by people):
 
   validate   check every file in params/ (what the Snakefile does before any job)
-  dvc-yaml   regenerate dvc.yaml from the Snakemake DAG (--check: fail if stale)
+  dvc-yaml   regenerate dvc.yaml and pipelines/*/dvc.yaml from the Snakemake DAG (--check)
   pull       fetch every artifact from the DVC remote and bring Snakemake in step
   sync       bring Snakemake's records in step with dvc.lock (the Snakefile runs it itself
              whenever dvc.lock changed)
@@ -104,7 +104,7 @@ def cmd_validate(args: argparse.Namespace) -> None:
 def cmd_dvc_yaml(args: argparse.Namespace) -> None:
     from grokscope.dvcgen import write_or_check
 
-    sys.exit(write_or_check(Path(args.out), check=args.check))
+    sys.exit(write_or_check(check=args.check))
 
 
 def cmd_pull(args: argparse.Namespace) -> None:
@@ -143,9 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--params-dir", default="params")
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("dvc-yaml", help="regenerate dvc.yaml from the Snakemake DAG")
-    p.add_argument("--out", default="dvc.yaml")
-    p.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
+    p = sub.add_parser(
+        "dvc-yaml", help="regenerate dvc.yaml and pipelines/*/dvc.yaml from the Snakemake DAG"
+    )
+    p.add_argument("--check", action="store_true", help="exit 1 if a file is stale")
     p.set_defaults(func=cmd_dvc_yaml)
 
     p = sub.add_parser("pull", help="fetch every artifact from the DVC remote, resync Snakemake")

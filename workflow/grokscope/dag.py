@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,3 +65,49 @@ def record_as_finished(workflow: Any, jobs: list[Any]) -> None:
             await workflow.persistence.finished(job)
 
     workflow.async_run(write())
+
+
+@dataclass
+class JobSpec:
+    """What dvc.yaml needs to know about one Snakemake job."""
+
+    rule: str
+    wildcards: dict[str, str]
+    inputs: list[str]
+    outputs: list[tuple[str, str]]  # (output name or "", path)
+    params: dict[str, Any]
+    rule_file: str
+    has_log: bool
+    has_benchmark: bool
+    log: str = ""
+    threads: int = 1
+    directories: tuple[str, ...] = ()  # outputs marked directory()
+
+
+def snakemake_jobs(snakefile: Path = Path("Snakefile")) -> list[JobSpec]:
+    """Every job of the full DAG (as with ``--forceall``)."""
+    root = snakefile.resolve().parent
+    specs = []
+    from snakemake.io import is_flagged
+
+    with workflow_dag(snakefile) as workflow:
+        for job in workflow.dag.jobs:
+            if not job.output:  # the `all` target
+                continue
+            names = {str(path): name for name, path in job.output._allitems()}
+            specs.append(
+                JobSpec(
+                    rule=job.rule.name,
+                    wildcards=dict(job.wildcards_dict),
+                    inputs=[str(f) for f in job.input],
+                    outputs=[(names.get(str(f), ""), str(f)) for f in job.output],
+                    params=dict(job.params._allitems()),
+                    rule_file=str(Path(job.rule.snakefile).resolve().relative_to(root)),
+                    has_log=bool(job.log),
+                    has_benchmark=job.benchmark is not None,
+                    log=str(job.log[0]) if job.log else "",
+                    threads=job.threads,
+                    directories=tuple(str(f) for f in job.output if is_flagged(f, "directory")),
+                )
+            )
+    return sorted(specs, key=lambda s: (s.rule, sorted(s.wildcards.items())))

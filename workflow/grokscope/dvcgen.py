@@ -1,4 +1,5 @@
-"""Generate ``dvc.yaml`` from the Snakemake DAG: the Snakefile is the only hand-written DAG.
+"""Generate the DVC pipeline (``dvc.yaml`` and ``pipelines/<experiment>/dvc.yaml``:
+:mod:`grokscope.dvcfiles`) from the Snakemake DAG: the Snakefile is the only hand-written DAG.
 
 One DVC stage per Snakemake job (``<rule>-<experiment>``), or per rule and sweep for the jobs
 of a sweep's members (``<rule>-<sweep>``: its ``cmd`` runs them all, in parallel, and a sweep
@@ -39,14 +40,15 @@ from __future__ import annotations
 
 import json
 import shlex
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from grokscope import dvcfiles
 from grokscope.closure import step_closure
-from grokscope.dag import stage_name, workflow_dag
+from grokscope.dag import JobSpec, snakemake_jobs, stage_name
+from grokscope.dvcfiles import ROOT_FILE, pipeline_file
 from grokscope.sync import TIMESTAMP
 
 PACKAGE_DIR = Path("workflow/grokscope")  # relative to the project root (the cwd)
@@ -89,52 +91,6 @@ PLOTS = {
         ("progress", ["test_loss", "restricted_loss", "excluded_loss"], "log", "loss"),
     ],
 }
-
-
-@dataclass
-class JobSpec:
-    """What dvc.yaml needs to know about one Snakemake job."""
-
-    rule: str
-    wildcards: dict[str, str]
-    inputs: list[str]
-    outputs: list[tuple[str, str]]  # (output name or "", path)
-    params: dict[str, Any]
-    rule_file: str
-    has_log: bool
-    has_benchmark: bool
-    log: str = ""
-    threads: int = 1
-    directories: tuple[str, ...] = ()  # outputs marked directory()
-
-
-def snakemake_jobs(snakefile: Path = Path("Snakefile")) -> list[JobSpec]:
-    """Every job of the full DAG (as with ``--forceall``)."""
-    root = snakefile.resolve().parent
-    specs = []
-    from snakemake.io import is_flagged
-
-    with workflow_dag(snakefile) as workflow:
-        for job in workflow.dag.jobs:
-            if not job.output:  # the `all` target
-                continue
-            names = {str(path): name for name, path in job.output._allitems()}
-            specs.append(
-                JobSpec(
-                    rule=job.rule.name,
-                    wildcards=dict(job.wildcards_dict),
-                    inputs=[str(f) for f in job.input],
-                    outputs=[(names.get(str(f), ""), str(f)) for f in job.output],
-                    params=dict(job.params._allitems()),
-                    rule_file=str(Path(job.rule.snakefile).resolve().relative_to(root)),
-                    has_log=bool(job.log),
-                    has_benchmark=job.benchmark is not None,
-                    log=str(job.log[0]) if job.log else "",
-                    threads=job.threads,
-                    directories=tuple(str(f) for f in job.output if is_flagged(f, "directory")),
-                )
-            )
-    return sorted(specs, key=lambda s: (s.rule, sorted(s.wildcards.items())))
 
 
 def contract_problems(job: JobSpec) -> list[str]:
@@ -248,40 +204,72 @@ def plots(jobs: list[JobSpec]) -> list[dict[str, Any]]:
     return out
 
 
-def render(jobs: list[JobSpec], sources: dict[str, str]) -> str:
-    """The text of dvc.yaml for ``jobs``: one stage per job, one per rule and sweep for the
-    members of a sweep (so a 50-seed sweep adds a dozen stages, not 650)."""
+def file_group(job: JobSpec, sources: dict[str, str]) -> str | None:
+    """The experiment (or sweep) whose pipeline file holds ``job``'s stage, if it has one."""
+    exp = job.wildcards.get("exp")
+    return sources.get(exp, exp) if exp is not None else job.wildcards.get("sweep")
+
+
+def render(jobs: list[JobSpec], sources: dict[str, str]) -> dict[Path, str]:
+    """The pipeline files for ``jobs`` (:mod:`grokscope.dvcfiles`), each path with its text:
+    one stage per job, one per rule and sweep for the members of a sweep (so a 50-seed sweep
+    adds a dozen stages, not 650).
+
+    A stage goes in its experiment's (or sweep's) file when another stage reads one of its
+    outputs, and in the root file otherwise, with the suite's own stages: ``dvc repro``
+    without a target builds the root file's stages and what they read, which is then every
+    stage. Every stage runs from the project root (``wdir``), so paths are the same in every
+    file; dvc.yaml's top-level plots are in the root file."""
     groups: dict[str, list[JobSpec]] = {}
     for job in jobs:
         groups.setdefault(group_of(job, sources), []).append(job)
     stages = {name: stage(members, sources) for name, members in sorted(groups.items())}
-    document = {"stages": stages, "plots": plots(jobs)}
-    return HEADER + yaml.safe_dump(document, sort_keys=False, width=100)
+    deps = {dep for s in stages.values() for dep in s["deps"]}
+    files: dict[Path, dict[str, Any]] = {ROOT_FILE: {}}
+    for name, members in sorted(groups.items()):
+        group = file_group(members[0], sources)
+        outputs = [path for job in members for _, path in job.outputs]
+        read = any(d == o or d.startswith(f"{o}/") for d in deps for o in outputs)
+        if group is None or not read:
+            files[ROOT_FILE][name] = stages[name]
+        else:
+            wdir = "/".join([".."] * len(pipeline_file(group).parent.parts))
+            files.setdefault(pipeline_file(group), {})[name] = {"wdir": wdir, **stages[name]}
+    out = {}
+    for path, file_stages in files.items():
+        document: dict[str, Any] = {"stages": file_stages}
+        if path == ROOT_FILE:
+            document["plots"] = plots(jobs)
+        out[path] = HEADER + yaml.safe_dump(document, sort_keys=False, width=100)
+    return out
 
 
-def write_or_check(out: Path, check: bool = False) -> int:
-    """Write ``out`` from the DAG of ``./Snakefile`` (run from the project root); with
-    ``check``, compare instead.
+def write_or_check(root: Path = Path("."), check: bool = False) -> int:
+    """Write the pipeline files under ``root`` from the DAG of its Snakefile (run from the
+    project root), removing generated ones no stage needs any more (with their dvc.lock);
+    with ``check``, compare instead.
 
     Returns a process exit code: 0 written / up to date, 1 stale or a rule breaks the
     contract.
     """
     from grokscope.params import load_params
 
-    jobs = snakemake_jobs(Path("Snakefile"))
+    jobs = snakemake_jobs(root / "Snakefile")
     broken = {f"{job.rule}: {p}" for job in jobs for p in contract_problems(job)}
     if broken:
         print("rules break the dvc-yaml contract (grokscope.dvcgen.CONTRACT):")
         print("\n".join(f"  {line}" for line in sorted(broken)))
         return 1
-    text = render(jobs, load_params("params")["sources"])
+    texts = render(jobs, load_params(root / "params")["sources"])
     if check:
-        current = out.read_text() if out.exists() else ""
-        if current != text:
-            print(f"{out} is stale: run `grokscope dvc-yaml` and commit the result")
+        stale = dvcfiles.differences(texts, HEADER, root)
+        if stale:
+            names = ", ".join(str(f) for f in stale)
+            print(f"stale: {names}; run `grokscope dvc-yaml` and commit the result")
             return 1
-        print(f"{out} is up to date")
+        print(f"{len(texts)} pipeline files are up to date")
         return 0
-    out.write_text(text)
-    print(f"wrote {out} ({text.count('cmd:')} stages)")
+    dvcfiles.write(texts, HEADER, root)
+    stages = sum(text.count("cmd:") for text in texts.values())
+    print(f"wrote {len(texts)} pipeline files ({stages} stages)")
     return 0

@@ -1,6 +1,7 @@
 """Snakemake and DVC agree: one record of what is built, kept in step from both sides.
 
-DVC's ``dvc.lock`` is the record (content hashes, shared through git and the remote);
+DVC's ``dvc.lock`` files are the record (content hashes, shared through git and the remote;
+one beside each pipeline file, :mod:`grokscope.dvcfiles`);
 Snakemake's own bookkeeping (``.snakemake/metadata``: each output's params, code and input
 set; file modification times) is local. Three things keep them in step:
 
@@ -27,11 +28,8 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-import yaml
+from grokscope import dvcfiles
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # dvc.yaml is large: the C parser
-
-LOCK = Path("dvc.lock")
 # What dvc.lock and the outputs looked like when Snakemake last agreed with DVC.
 MARKER = Path(".snakemake/grokscope/in-step-with-dvc")
 TIMESTAMP = ".snakemake_timestamp"  # Snakemake's mtime carrier inside directory outputs
@@ -42,11 +40,13 @@ def _say(message: str) -> None:
 
 
 def fingerprint() -> str:
-    """SHA-256 of dvc.lock and of every output's modification time as Snakemake sees it
-    (a directory's own and its ``.snakemake_timestamp``'s): what any DVC operation that
+    """SHA-256 of every dvc.lock and of every output's modification time as Snakemake sees
+    it (a directory's own and its ``.snakemake_timestamp``'s): what any DVC operation that
     writes outputs or records them changes, even when it restores an earlier dvc.lock."""
-    digest = hashlib.sha256(LOCK.read_bytes() if LOCK.exists() else b"")
-    stages = yaml.load(Path("dvc.yaml").read_text(), Loader=_Loader)["stages"]
+    digest = hashlib.sha256()
+    for lock in dvcfiles.lock_files():
+        digest.update(f"{lock}:".encode() + lock.read_bytes())
+    stages = dvcfiles.stages()
     for path in sorted({p for stage in stages.values() for p in _stage_outputs(stage)}):
         for part in (Path(path), Path(path) / TIMESTAMP):
             try:
@@ -83,15 +83,12 @@ def _files(paths: Iterable[str]) -> list[Path]:
 
 
 def dvc_stale_stages() -> set[str]:
-    """Stages ``dvc status`` reports as changed (raises RuntimeError if it fails)."""
+    """Names of the stages ``dvc status`` reports as changed (raises RuntimeError if it
+    fails)."""
     done = subprocess.run(["dvc", "status", "--json"], capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"`dvc status` failed: {(done.stderr or done.stdout).strip()}")
-    return set(json.loads(done.stdout or "{}"))
-
-
-def _stages() -> dict[str, dict]:
-    return yaml.load(Path("dvc.yaml").read_text(), Loader=_Loader)["stages"]
+    return {dvcfiles.stage_name(key) for key in json.loads(done.stdout or "{}")}
 
 
 def owners(stages: dict[str, dict]) -> dict[str, str]:
@@ -100,11 +97,12 @@ def owners(stages: dict[str, dict]) -> dict[str, str]:
 
 
 def commit(names: list[str]) -> None:
-    """Record ``names`` in dvc.lock in one pass (DVC's ``dvc commit --force`` re-reads
-    dvc.yaml and dvc.lock once per stage), keeping every output's modification time."""
+    """Record ``names`` in their dvc.lock files in one pass (DVC's ``dvc commit --force``
+    re-reads dvc.yaml and dvc.lock once per stage), keeping every output's modification
+    time."""
     from dvc.repo import Repo
 
-    stages = _stages()
+    stages = dvcfiles.stages()
     files = _files(p for name in names for p in _stage_outputs(stages[name]))
     times = {f: f.stat().st_mtime_ns for f in files}
     with Repo() as repo, repo.lock:
@@ -112,9 +110,9 @@ def commit(names: list[str]) -> None:
         for stage in todo:
             stage.save()  # hashes deps and outs (DVC's state db skips unchanged files)
             stage.commit()  # outs into the cache
-        # Each stage has its own dvcfile object: group by path, so that dvc.lock is parsed and
-        # written once (DVC's round-trip YAML costs about a second per pass on the default
-        # suite's lock file; once per stage it was most of a full build's closing record).
+        # Each stage has its own dvcfile object: group by path, so that each dvc.lock is parsed
+        # and written once (DVC's round-trip YAML is slow on a large lock file; once per stage
+        # it was most of a full build's closing record).
         by_path: dict[str, list] = {}
         for stage in todo:
             by_path.setdefault(stage.dvcfile.path, []).append(stage)
@@ -136,9 +134,8 @@ def record(executed: Iterable[str], current: Iterable[str]) -> None:
         current: outputs of every job of this run's DAG that it executed or found up to date.
     """
     executed, current = set(executed), set(current)
-    stages = _stages()
-    locked = yaml.load(LOCK.read_text(), Loader=_Loader) if LOCK.exists() else None
-    locked = (locked or {}).get("stages", {})
+    stages = dvcfiles.stages()
+    locked = dvcfiles.locked()
     todo = sorted(
         name
         for name, stage in stages.items()
@@ -200,7 +197,7 @@ def resync(snakefile: Path = Path("Snakefile"), stale: set[str] | None = None) -
         except RuntimeError as err:
             _say(f"cannot sync Snakemake with DVC: {err}")
             return 1
-    owner = owners(_stages())
+    owner = owners(dvcfiles.stages())
     with workflow_dag(snakefile) as workflow:
         clean = [
             job
@@ -238,7 +235,7 @@ def resync_if_needed() -> None:
     if "DVC_STAGE" in os.environ:
         MARKER.unlink(missing_ok=True)
         return
-    if not Path(".dvc").is_dir() or not LOCK.exists() or in_step():
+    if not Path(".dvc").is_dir() or not dvcfiles.lock_files() or in_step():
         return
     env = {**os.environ, "GROKSCOPE_SYNCING": "1"}
     subprocess.run([sys.executable, "-m", "grokscope", "sync"], env=env, check=False)
