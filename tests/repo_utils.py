@@ -14,6 +14,7 @@ import yaml
 from filelock import FileLock
 
 from grokscope import dvcfiles
+from grokscope.sync import owners
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = "tiny_c41"
@@ -117,8 +118,7 @@ def unreached_by_dvc_repro(repo: Path) -> set[str]:
     """Stages that `dvc repro` without a target would not build: it builds the root
     dvc.yaml's stages and, following their dependencies, every stage whose outputs they read."""
     stages = dvcfiles.stages(repo)
-    owner = {out: name for name, s in stages.items()
-             for kind in ("outs", "metrics") for out in s.get(kind, [])}  # fmt: skip
+    owner = owners(stages)
     reached, todo = set(), list(yaml.safe_load((repo / "dvc.yaml").read_text())["stages"])
     while todo:
         name = todo.pop()

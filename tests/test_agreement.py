@@ -18,6 +18,7 @@ from repo_utils import TINY, copy_repo, dvc_clean, nothing_to_do, run
 
 from grokscope import dvcfiles
 from grokscope.closure import step_closure
+from grokscope.sync import owners
 
 pytestmark = pytest.mark.slow
 
@@ -25,15 +26,6 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def repo(tiny_build, tmp_path) -> Path:
     return copy_repo(tiny_build, tmp_path / "repo")
-
-
-def stages(repo: Path) -> dict:
-    return dvcfiles.stages(repo)
-
-
-def outputs(stage: dict) -> list[str]:
-    kinds = ("outs", "metrics", "plots")
-    return [o if isinstance(o, str) else next(iter(o)) for k in kinds for o in stage.get(k, [])]
 
 
 def dvc_stale(repo: Path) -> set[str]:
@@ -45,7 +37,7 @@ def snakemake_stale(repo: Path) -> set[str]:
     """Jobs Snakemake finds stale on their own account (params, code or inputs changed), not
     merely downstream of one that will run: from `snakemake --summary`, as stage names."""
     summary = run("snakemake --summary --max-checksum-file-size 0", repo).stdout
-    owner = {path: name for name, stage in stages(repo).items() for path in outputs(stage)}
+    owner = owners(dvcfiles.stages(repo))
     stale = set()
     for line in summary.splitlines()[1:]:
         path, _date, _rule, _log, status = line.split("\t")[:5]
@@ -57,7 +49,7 @@ def snakemake_stale(repo: Path) -> set[str]:
 def running(repo: Path, module: str) -> set[str]:
     """The stages whose step's code closure holds ``module`` (relative to the package)."""
     out = set()
-    for name in stages(repo):
+    for name in dvcfiles.stages(repo):
         step = name.split("-")[0]
         step = "train_batched" if step.startswith("train_batched_") else step
         if module in {p.as_posix() for p in step_closure(step)}:
@@ -85,7 +77,7 @@ def test_a_build_is_clean_in_both_tools_and_recording_it_changes_no_mtime(repo: 
     assert nothing_to_do(repo) and dvc_clean(repo)
     before = mtimes(repo)
     # The closing record of a plain snakemake run that executed every job.
-    every = sorted(path for stage in stages(repo).values() for path in outputs(stage))
+    every = sorted(owners(dvcfiles.stages(repo)))
     python(repo, f"from grokscope.sync import record\nrecord({every!r}, {every!r})\n")
     assert mtimes(repo) == before
     again = run("snakemake --cores 2 --max-checksum-file-size 0", repo)

@@ -51,19 +51,23 @@ def _load(path: Path) -> dict[str, Any]:
     return yaml.load(path.read_text(), Loader=_Loader) or {}
 
 
+def _file_stages(root: Path) -> dict[Path, dict[str, dict[str, Any]]]:
+    """Each pipeline file under ``root`` with its stages, by name."""
+    return {f: _load(f).get("stages", {}) for f in yaml_files(root)}
+
+
 def stages(root: Path = Path(".")) -> dict[str, dict[str, Any]]:
     """Every stage of every pipeline file, by name (as written in dvc.yaml)."""
-    return {name: s for f in yaml_files(root) for name, s in _load(f).get("stages", {}).items()}
+    return {name: s for named in _file_stages(root).values() for name, s in named.items()}
 
 
 def locked(root: Path = Path(".")) -> dict[str, dict[str, Any]]:
     """Every stage recorded in the ``dvc.lock`` beside its own pipeline file, by name (an
     entry left in another file's lock, by a stage that moved, is not DVC's record of it)."""
     out = {}
-    for f in yaml_files(root):
+    for f, names in _file_stages(root).items():
         lock = f.with_name(LOCK_NAME)
         if lock.is_file():
-            names = _load(f).get("stages", {})
             out |= {n: s for n, s in _load(lock).get("stages", {}).items() if n in names}
     return out
 
@@ -71,11 +75,12 @@ def locked(root: Path = Path(".")) -> dict[str, dict[str, Any]]:
 def address(name: str, root: Path = Path(".")) -> str:
     """What DVC commands take for stage ``name``: the name for a root stage,
     ``pipelines/<group>/dvc.yaml:<name>`` otherwise."""
-    for f in yaml_files(root):
-        if name in _load(f).get("stages", {}):
+    files = _file_stages(root)
+    for f, names in files.items():
+        if name in names:
             rel = f.relative_to(root)
             return name if rel == ROOT_FILE else f"{rel.as_posix()}:{name}"
-    raise KeyError(f"no DVC stage {name!r} in {', '.join(map(str, yaml_files(root)))}")
+    raise KeyError(f"no DVC stage {name!r} in {', '.join(map(str, files))}")
 
 
 def stage_name(addressed: str) -> str:
