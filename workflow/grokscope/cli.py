@@ -63,13 +63,21 @@ def _named_path(item: str) -> tuple[str, Path]:
 
 
 def run_step(args: argparse.Namespace) -> None:
-    from grokscope.process import keep_freed_memory, set_threads
+    from grokscope.process import keep_freed_memory
 
     keep_freed_memory()  # see its docstring: page faults on every training step otherwise
     if args.command.startswith("figure_"):  # a figure job exports PNGs through a browser
-        from grokscope.plots.browser import start_early
+        from grokscope.plots.browser import early_browser
 
-        start_early()  # it comes up while the step loads its code, params and tables
+        with early_browser():  # it comes up while the step loads its code, params and tables
+            _run(args)
+    else:
+        _run(args)
+
+
+def _run(args: argparse.Namespace) -> None:
+    from grokscope.process import set_threads
+
     settings = args.settings
     if args.settings_from:  # a step that reads no params ({}) needs none loaded
         from grokscope.params import load_params

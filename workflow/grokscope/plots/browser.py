@@ -1,6 +1,6 @@
 """The headless browser that exports PNGs: one kaleido session per figure job, watched.
 
-The browser runs beside the job's own work: :func:`start_early` starts it (Chromium, then
+The browser runs beside the job's own work: :func:`early_browser` starts it (Chromium, then
 kaleido's page with plotly.js: most of a small figure job's cost) on a thread of its own when
 the step's process starts, so it comes up while the process imports its code and builds its
 figures, and :class:`PngExport` has it render each PNG as soon as the job submits the
@@ -16,14 +16,14 @@ that fails too, the job stops with one :class:`MachineError` line.
 from __future__ import annotations
 
 import asyncio
-import atexit
 import concurrent.futures
+import contextlib
 import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -89,11 +89,13 @@ class Session:
         await self.browser.write_fig_from_object(spec, cancel_on_error=True)
 
     def close(self, wait: float | None = None) -> None:
-        """Drop the renders still queued, close the browser (if it opened) and stop the loop;
-        ``wait``: at most this long."""
+        """Drop the renders still queued, let a browser that is still starting finish, close
+        it and stop the loop; ``wait``: at most this long for each (a browser closed mid-start
+        could stay running, with no one left to close it)."""
         for render in self.renders:
             render.cancel()
         try:
+            concurrent.futures.wait([self.opened], timeout=wait)
             if self.browser is not None:
                 self._submit(self.browser.close()).result(wait)
         finally:
@@ -103,23 +105,23 @@ class Session:
 _early: Session | None = None
 
 
-def start_early() -> None:
-    """Start this process's browser now, for the first :class:`PngExport` to use.
+@contextlib.contextmanager
+def early_browser() -> Iterator[None]:
+    """Start this process's browser now, for the first :class:`PngExport` inside to use.
 
-    A failure to start shows there, where it is retried like any other. A browser that
-    no export used is closed when the process ends.
+    A failure to start shows there, where it is retried like any other. A browser that no
+    export used (the step refused its input, say) is closed on the way out, before the
+    interpreter's exit handlers: Chromium must be gone before its profile directory is
+    removed, or the removal fails with a traceback after the step's one-line message.
     """
     global _early
-    if _early is None:
-        _early = Session(png_timeout())
-        atexit.register(_close_unused)
-
-
-def _close_unused() -> None:
-    global _early
-    session, _early = _early, None
-    if session is not None:
-        _close_quietly(session)
+    _early = Session(png_timeout())
+    try:
+        yield
+    finally:
+        session, _early = _early, None
+        if session is not None:
+            _close_quietly(session)
 
 
 def _session(timeout: float) -> Session:
