@@ -37,7 +37,7 @@ PNG_ATTEMPTS = 2  # the first, and one retry with a fresh browser
 # headless Chromium now and then never opens its DevTools connection (seen twice in one
 # default-suite build), and waiting longer only delays the retry, which costs one more start.
 FIRST_START_SHARE = 1 / 3
-CLOSE_AT_EXIT = 5.0  # seconds an unused early browser gets to close when the process ends
+CLOSE_AT_EXIT = 5.0  # seconds an unused early browser gets to start and to close as the step ends
 
 
 def png_timeout() -> float:
