@@ -34,21 +34,27 @@ def tiny_build(run_temp: Path) -> Path:
 # Modules in the order the workers start them (`--dist loadfile --no-loadscope-reorder`: each
 # module runs whole in one worker, so its module fixtures build once): the longest first
 # (their tests' summed times in a full run, `--durations`), so that no worker is left alone
-# with a long one at the end. Only the order: every test runs wherever it lands. Modules not
-# listed follow, in their usual order.
+# with a long one at the end. The CPU-heavy code-edit reruns of test_agreement start early,
+# beside modules that mostly wait (SLURM's polling, DVC's queue); the minute-long in-process
+# modules (train, params fuzzing) come before the many short ones that fill the end. Only the
+# order: every test runs wherever it lands. Modules not listed follow, in their usual order.
 LONGEST_FIRST = [
     "test_experiments",
-    "test_slurm",
     "test_training_precision",
-    "test_reliability",
-    "test_agreement_reruns",
-    "test_pipeline",
-    "test_sweep",
+    "test_slurm",
     "test_agreement",
+    "test_agreement_reruns",
+    "test_reliability",
+    "test_pipeline",
     "test_faults",
+    "test_sweep",
     "test_figures",
-    "test_report_browser",
+    "test_train",
     "test_import",
+    "test_params_fuzz",
+    "test_report_browser",
+    "test_s3",
+    "test_structure",
     "test_explore",
 ]
 
