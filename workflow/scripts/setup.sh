@@ -35,7 +35,9 @@ if ! "$python" -m venv --help >/dev/null 2>&1 || ! "$python" -c 'import ensurepi
 fi
 
 [ -x "$venv/bin/python" ] || { say "creating $venv"; "$python" -m venv "$venv"; }
-pip=("$venv/bin/python" -m pip install --disable-pip-version-check -q)
+# --no-compile: byte-compiling every installed module (torch's and plotly's thousands) takes
+# longer than compiling, on first import, the few that a run imports.
+pip=("$venv/bin/python" -m pip install --disable-pip-version-check -q --no-compile)
 say "installing $torch_req"
 "${pip[@]}" "$torch_req"
 say "installing grokscope$extras and its tools"
