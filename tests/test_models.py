@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from grokscope.data import all_pairs
 from grokscope.groups import make_group
-from grokscope.kernels import cross_entropy64, take_rows
+from grokscope.kernels import WeightedRowsMLP, cross_entropy64, take_rows
 from grokscope.models import BilinearNet, OneLayerMLP, Transformer, build_model
 
 torch.set_num_threads(1)
@@ -448,6 +448,8 @@ def test_fast_paths_match_forward(kind, name, n):
     pairs, labels = data[:, :2], data[:, 2]
     slow_logits, fast_logits = model(pairs), model.fast_forward(pairs)
     assert fast_logits.shape == (group.order**2, group.order)
+    if kind == "transformer":  # the table path, not a silent fallback
+        assert type(fast_logits.grad_fn).__name__ == "WeightedRowsMLPBackward"
     assert_matches(
         value_and_grads(model, fast_logits, F.cross_entropy(fast_logits, labels)),
         value_and_grads(model, slow_logits, F.cross_entropy(slow_logits, labels)),
@@ -465,6 +467,90 @@ def test_fast_paths_match_forward(kind, name, n):
         value_and_grads(model, fast_loss, upstream=2.5),
         value_and_grads(reference, slow_loss, upstream=2.5),
     )
+
+
+def test_transformer_table_path_matches_forward_at_the_published_size():
+    # The training step's shortcut (Transformer.table_logits: attention read as tables, a
+    # sparse product with a hand-written backward) at the published width and a 30% train
+    # set of C_113, against the readable model in float64: loss and every gradient, with 1
+    # and 2 threads; and the same numbers bit for bit with either (a run may change its
+    # thread count mid-run: grokscope.process.IdleCores).
+    group = make_group("cyclic", 113)
+    data = all_pairs(group)
+    keep = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))[:3830]
+    pairs, labels = data[keep, :2], data[keep, 2]
+    spec = {"kind": "transformer", "d_model": 128, "n_heads": 4, "d_head": 32, "d_mlp": 512}
+    model = build_model(spec, group.order, seed=2)
+    reference = float64_reference(model)
+    slow = value_and_grads(reference, F.cross_entropy(reference(pairs), labels), upstream=2.5)
+    before = torch.get_num_threads()
+    results = []
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            logits = model.fast_forward(pairs)
+            assert type(logits.grad_fn).__name__ == "WeightedRowsMLPBackward"
+            fast = value_and_grads(model, cross_entropy64(logits, labels), upstream=2.5)
+            assert_matches(fast, slow)
+            results.append(fast)
+    finally:
+        torch.set_num_threads(before)
+    (one, one_grads), (two, two_grads) = results
+    assert torch.equal(one, two)
+    assert all(torch.equal(one_grads[k], two_grads[k]) for k in one_grads)
+
+
+def test_transformer_fast_forward_under_vmap_takes_the_readable_shortcut():
+    # The table path's kernel has no vmap rule: under torch.func transforms (the batched
+    # trainer) fast_forward falls back on neurons_and_logits, same logits.
+    group = make_group("dihedral", 6)
+    pairs = all_pairs(group)[:, :2]
+    model = model_of("transformer", group.order, seed=4)
+    wrapped = _FastForward(model)
+    params = {k: v.detach()[None] for k, v in wrapped.named_parameters()}  # one stacked seed
+    stacked = torch.vmap(lambda p: torch.func.functional_call(wrapped, p, (pairs,)))(params)
+    # (WeightedRowsMLP.apply refuses any active torch.func transform: it has no vmap rule.)
+    torch.testing.assert_close(stacked[0], model(pairs).detach(), rtol=1e-5, atol=1e-6)
+
+
+class _FastForward(torch.nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, pairs):
+        return self.model.fast_forward(pairs)
+
+
+@pytest.mark.parametrize("k", [1, 5])
+def test_weighted_rows_mlp_matches_its_dense_form(k):
+    # The kernel on its own, against the same maths written densely (a one-hot matrix), with
+    # table rows repeated within a pair and rows no pair reads: values and the gradients of
+    # the weights, the table and the readout.
+    gen = torch.Generator().manual_seed(7)
+    batch, rows, d_mlp, order = 50, 12, 16, 5
+    index = torch.randint(0, rows - 2, (batch, k), generator=gen)  # the last rows unread
+    index[0] = 3  # the same row k times
+    leaves = [
+        torch.randn(batch, k, generator=gen),  # weights
+        torch.randn(rows, d_mlp + order, generator=gen),  # table
+        torch.randn(d_mlp, order, generator=gen),  # readout
+    ]
+    upstream = torch.randn(batch, order, generator=gen)
+
+    def grads(fn):
+        params = [t.clone().requires_grad_() for t in leaves]
+        out = fn(*params)
+        (out * upstream).sum().backward()
+        return out.detach(), {str(i): p.grad for i, p in enumerate(params)}
+
+    def dense(weights, table, readout):
+        sparse = torch.zeros(batch, rows).scatter_add(1, index, weights)  # (batch, rows)
+        summed = sparse @ table
+        return summed[:, d_mlp:] + F.relu(summed[:, :d_mlp]) @ readout
+
+    fast = grads(lambda w, t, r: WeightedRowsMLP.apply(w, t, index, r))
+    assert_matches(fast, grads(dense))
 
 
 # The unembedding: scaling it scales every logit (no bias or nonlinearity after it).

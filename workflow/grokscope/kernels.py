@@ -13,6 +13,7 @@ Each is tested against the readable model's values and gradients
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import torch
@@ -176,3 +177,77 @@ class FoldedMLPLoss(torch.autograd.Function):
         d_pre_b = d_hidden.new_zeros(rows).index_add_(0, b, d_hidden)  # (order, hidden)
         d_W = torch.cat([W_E_a.T @ d_pre_a, W_E_b.T @ d_pre_b])  # (2·embed, hidden)
         return d_pre_a @ W[:e].T, d_pre_b @ W[e:].T, d_W, d_W_U, None, None, None
+
+
+def _csr(
+    crow: torch.Tensor, col: torch.Tensor, values: torch.Tensor, size: tuple[int, int]
+) -> torch.Tensor:
+    # The structure is built here from known-valid indices: no invariant checks (they cost a
+    # pass over the indices), and torch's "beta" notice for CSR tensors silenced.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        return torch.sparse_csr_tensor(crow, col, values, size, check_invariants=False)
+
+
+class WeightedRowsMLP(torch.autograd.Function):
+    """Logits ``(batch, order)`` of a ReLU layer read from weighted sums of table rows, for the
+    CPU. Inputs: ``weights (batch, k)``, ``table (rows, d_mlp + order)``, ``index (batch, k)``
+    int64, ``readout (d_mlp, order)``.
+
+    ``summed[n] = Σ_k weights[n, k] · table[index[n, k]]`` (a sparse ``(batch, rows)`` matrix
+    with ``k`` nonzeros per row times the table), split into pre-activations (its first
+    ``d_mlp`` columns) and direct logits (the rest): ``logits = summed[:, d_mlp:] +
+    ReLU(summed[:, :d_mlp]) @ readout``.
+
+    Forward: ``F.embedding_bag`` with per-sample weights. Backward by hand, because
+    ``embedding_bag``'s own backward runs on one thread: the table's gradient is the transposed
+    sparse matrix (CSR, its structure from a stable sort of ``index``) times the gradient of
+    ``summed``, and the weights' gradient one dot product per nonzero
+    (``torch.sparse.sampled_addmm``, an SDDMM). Both gradients of ``summed``'s halves are
+    written into one buffer (autograd would zero-fill and add two full-width buffers for the
+    two slices), and ``readout``'s gradient is taken as ``(dlogits^T @ neurons)^T`` (the
+    faster GEMM layout). No vmap rule: callers take another path under torch.func transforms.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Any,
+        weights: torch.Tensor,
+        table: torch.Tensor,
+        index: torch.Tensor,
+        readout: torch.Tensor,
+    ) -> torch.Tensor:
+        d_mlp = readout.shape[0]
+        summed = F.embedding_bag(index, table, per_sample_weights=weights, mode="sum")
+        neurons = summed[:, :d_mlp].relu()  # (batch, d_mlp)
+        ctx.save_for_backward(weights, table, index, readout, neurons)
+        return torch.addmm(summed[:, d_mlp:], neurons, readout)  # (batch, order)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        weights, table, index, readout, neurons = ctx.saved_tensors
+        (batch, k), (rows, width), d_mlp = index.shape, table.shape, readout.shape[0]
+        grad = grad.contiguous()  # (batch, order)
+        d_readout = (grad.T @ neurons).T if ctx.needs_input_grad[3] else None
+        d_summed = grad.new_empty(batch, width)  # (batch, d_mlp + order)
+        d_pre = d_summed[:, :d_mlp]  # a strided view: mm writes it in place
+        torch.mm(grad, readout.T, out=d_pre)
+        torch.ops.aten.threshold_backward.grad_input(d_pre, neurons, 0, grad_input=d_pre)
+        d_summed[:, d_mlp:] = grad
+        flat = index.reshape(-1)  # (batch·k,): pair n's nonzeros at n·k … n·k + k-1
+        d_weights = d_table = None
+        if ctx.needs_input_grad[0]:
+            crow = torch.arange(0, batch * k + 1, k, device=index.device)  # (batch + 1,)
+            pattern = _csr(crow, flat, weights.reshape(-1), (batch, rows))
+            # beta=0: only the sampled products; the pattern's values are not added.
+            d_weights = torch.sparse.sampled_addmm(pattern, d_summed, table.T, beta=0)
+            d_weights = d_weights.values().view(batch, k)
+        if ctx.needs_input_grad[1]:
+            order = torch.argsort(flat, stable=True)  # (batch·k,): the nonzeros by table row
+            counts = torch.bincount(flat, minlength=rows)  # (rows,)
+            t_crow = torch.cat([counts.new_zeros(1), counts.cumsum(0)])  # (rows + 1,)
+            t_col = order.div(k, rounding_mode="floor")  # (batch·k,): each nonzero's pair
+            transposed = _csr(t_crow, t_col, weights.reshape(-1)[order], (rows, batch))
+            d_table = torch.sparse.mm(transposed, d_summed)  # (rows, d_mlp + order)
+        return d_weights, d_table, None, d_readout

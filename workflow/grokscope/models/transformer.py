@@ -12,7 +12,7 @@ from torch import nn
 
 from grokscope import sizes
 from grokscope.hooks import HookedModule, HookPoint
-from grokscope.kernels import take_rows
+from grokscope.kernels import WeightedRowsMLP, take_rows, under_torch_func
 from grokscope.models.weights import randn as _randn
 
 
@@ -158,7 +158,64 @@ class Transformer(HookedModule):
         return self.hook_logits(self.unembed(resid[:, -1]))  # (batch, order)
 
     def fast_forward(self, pairs: torch.Tensor) -> torch.Tensor:
-        return self.neurons_and_logits(pairs)[1]
+        # The table path's backward is a CPU kernel without a vmap rule: GPUs, the batched
+        # trainer (vmap) and deeper models take neurons_and_logits.
+        if len(self.blocks) != 1 or pairs.device.type != "cpu" or under_torch_func():
+            return self.neurons_and_logits(pairs)[1]
+        return self.table_logits(pairs)
+
+    def table_logits(self, pairs: torch.Tensor) -> torch.Tensor:
+        """Logits ``(batch, order)`` of a one-layer model, with the attention read as tables.
+
+        The residual stream at '=' is ``x_eq + Σ_head Σ_pos pattern · OV_head(token at pos)``;
+        as each head's pattern sums to 1, that is ``x_eq + Σ_head OV_head(x_eq) + Σ_head
+        Σ_pos∈{a,b} pattern · OV_head(token at pos − x_eq)``. So its pre-activations and
+        direct logits, ``resid @ [W_in | W_U]`` (plus biases), are a pattern-weighted sum of
+        2 · heads rows of one table ``OV(every token at a and at b, minus '=') @ [W_in | W_U]``
+        plus a constant row: a sparse product with 2 · heads + 1 nonzeros per pair instead of a
+        dense ``(batch, d_model)`` one, three times per step (forward, and the two gradients).
+        The MLP's output reaches the logits only through ``W_out @ W_U`` ``(d_mlp, order)``.
+        Same maths as :meth:`neurons_and_logits`, the sums taken in another order (equal up
+        to float32 rounding, tested).
+        """
+        attn, mlp = self.blocks[0].attn, self.blocks[0].mlp
+        W_E, W_pos, W_U = self.embed.W_E, self.pos_embed.W_pos, self.unembed.W_U
+        order, heads = self.order, attn.W_Q.shape[0]
+        tokens = W_E[:order]
+        x_eq = W_E[order] + W_pos[2]  # (d_model,)
+        x_ab = torch.cat([tokens + W_pos[0], tokens + W_pos[1]])  # (2·order, d_model): a's, b's
+        q = torch.einsum("d,hde->he", x_eq, attn.W_Q)  # (head, d_head)
+        key_q = torch.einsum("hde,he->dh", attn.W_K, q) / math.sqrt(attn.d_head)  # (d_model, head)
+        scores_ab, score_eq = x_ab @ key_q, x_eq @ key_q  # (2·order, head), (head,)
+        read = torch.cat([mlp.W_in, W_U], dim=1)  # (d_model, d_mlp + order)
+        # OV then the read-out through each head's d_head: cheaper than OV rows @ read.
+        ov_read = torch.matmul(attn.W_O, read)  # (head, d_head, d_mlp + order)
+        diffs = torch.matmul(x_ab - x_eq, attn.W_V)  # (head, 2·order, d_head)
+        table = torch.bmm(diffs, ov_read).flatten(0, 1)  # (head·2·order, d_mlp + order)
+        v_eq = torch.einsum("d,hde->he", x_eq, attn.W_V).flatten()  # (head·d_head,)
+        bias = torch.cat([mlp.b_in, mlp.b_out @ W_U])  # (d_mlp + order,)
+        constant = x_eq @ read + v_eq @ ov_read.flatten(0, 1) + bias  # (d_mlp + order,)
+        table = torch.cat([table, constant[None]])  # the constant row last
+
+        a, b = pairs[:, 0], pairs[:, 1]
+        n = len(a)
+        pair_scores = torch.stack(
+            [take_rows(scores_ab, a), take_rows(scores_ab, b + order), score_eq.expand(n, -1)],
+            dim=1,
+        )  # (batch, 3, head)
+        pattern = pair_scores.softmax(dim=1)[:, :2].flatten(1)  # (batch, 2·head): at a, at b
+        weights = torch.cat([pattern, pattern.new_ones(n, 1)], dim=1)  # (batch, 2·head + 1)
+        # Row of (head h, position p, token t): h·2·order + p·order + t.
+        first = torch.arange(heads, device=pairs.device) * (2 * order)  # (head,)
+        index = torch.cat(
+            [
+                a[:, None] + first,
+                b[:, None] + (first + order),
+                torch.full((n, 1), len(table) - 1, device=pairs.device),
+            ],
+            dim=1,
+        )  # (batch, 2·head + 1)
+        return WeightedRowsMLP.apply(weights, table, index, mlp.W_out @ W_U)
 
     def neurons_and_logits(self, pairs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Only what reaches the logits: the '=' position's query, MLP and unembedding.
