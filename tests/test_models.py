@@ -427,6 +427,10 @@ def test_a_two_layer_transformer_trains_through_the_hooked_fallback():
     assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
 
 
+# The training loss's hand-written kernels on the CPU (the others: cross_entropy64's autograd).
+FUSED_LOSS = {"mlp": "FoldedMLPLossBackward", "transformer": "ResolvedCrossEntropyBackward"}
+
+
 def float64_reference(model):
     """The readable model in float64, same weights: the reference for the training loss."""
     return copy.deepcopy(model).double()
@@ -460,8 +464,7 @@ def test_fast_paths_match_forward(kind, name, n):
     reference = float64_reference(model)
     fast_loss = model.fast_loss(pairs, labels)
     assert fast_loss.dtype == torch.float64
-    if kind == "mlp":
-        assert type(fast_loss.grad_fn).__name__ == "FoldedMLPLossBackward"
+    assert type(fast_loss.grad_fn).__name__ == FUSED_LOSS.get(kind, "NllLossBackward0")
     slow_loss = F.cross_entropy(reference(pairs), labels)
     assert_matches(
         value_and_grads(model, fast_loss, upstream=2.5),
@@ -470,11 +473,12 @@ def test_fast_paths_match_forward(kind, name, n):
 
 
 def test_transformer_table_path_matches_forward_at_the_published_size():
-    # The training step's shortcut (Transformer.table_logits: attention read as tables, a
-    # sparse product with a hand-written backward) at the published width and a 30% train
-    # set of C_113, against the readable model in float64: loss and every gradient, with 1
-    # and 2 threads; and the same numbers bit for bit with either (a run may change its
-    # thread count mid-run: grokscope.process.IdleCores).
+    # The training step's shortcut (Transformer.table_logits: the attention read as tables,
+    # a sparse product with a hand-written backward; ResolvedCrossEntropy: the loss from
+    # float32 passes) at the published width and a 30% train set of C_113, against the
+    # readable model in float64: loss and every gradient, with 1 and 2 threads; and the same
+    # numbers bit for bit with either (a run may change its thread count mid-run:
+    # grokscope.process.IdleCores).
     group = make_group("cyclic", 113)
     data = all_pairs(group)
     keep = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))[:3830]
@@ -488,9 +492,8 @@ def test_transformer_table_path_matches_forward_at_the_published_size():
     try:
         for threads in (1, 2):
             torch.set_num_threads(threads)
-            logits = model.fast_forward(pairs)
-            assert type(logits.grad_fn).__name__ == "WeightedRowsMLPBackward"
-            fast = value_and_grads(model, cross_entropy64(logits, labels), upstream=2.5)
+            assert type(model.fast_forward(pairs).grad_fn).__name__ == "WeightedRowsMLPBackward"
+            fast = value_and_grads(model, model.fast_loss(pairs, labels), upstream=2.5)
             assert_matches(fast, slow)
             results.append(fast)
     finally:
@@ -600,8 +603,7 @@ def test_fast_loss_resolves_a_memorised_loss(kind):
     slow_loss = F.cross_entropy(reference(pairs), labels)
     assert 5e-8 < slow_loss < 2e-7
     fast_loss = model.fast_loss(pairs, labels)
-    if kind == "mlp":
-        assert type(fast_loss.grad_fn).__name__ == "FoldedMLPLossBackward"
+    assert type(fast_loss.grad_fn).__name__ == FUSED_LOSS.get(kind, "NllLossBackward0")
     slow = value_and_grads(reference, slow_loss, upstream=2.5)
     fast = value_and_grads(model, fast_loss, upstream=2.5)
     # float32 is off by 0.7–13% in the loss and 12–19% in the gradients here; the fast paths

@@ -5,7 +5,11 @@ readable models in :mod:`grokscope.models`.
 - :func:`take_rows`: row gathers whose backward is one scatter-add on the CPU;
 - :func:`fold_first_layer`: the one-hidden-layer MLP's first layer folded into per-element
   tables;
-- :class:`FoldedMLPLoss`: that MLP's training loss with a hand-written backward.
+- :class:`FoldedMLPLoss`: that MLP's training loss with a hand-written backward;
+- :class:`ResolvedCrossEntropy`: :func:`cross_entropy64`'s value and gradient from float32
+  passes (:func:`resolved_losses`), with a hand-written backward;
+- :class:`WeightedRowsMLP`: a ReLU layer's logits from weighted sums of table rows (the
+  one-layer transformer's attention read as tables), with a hand-written sparse backward.
 
 Each is tested against the readable model's values and gradients
 (``tests/test_models.py``); ``benchmarks/README.md`` has what each saves.
@@ -113,6 +117,57 @@ def fold_first_layer(
     return pre_a, pre_b
 
 
+def resolved_losses(
+    logits: torch.Tensor, y: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Each pair's cross-entropy ``(batch, 1)`` of float32 ``logits (batch, order)`` against
+    ``y (batch,)``, resolved like :func:`cross_entropy64` without its float64 passes, and
+    what its gradient needs: ``others (batch, order)``, the softmax with the answer's column
+    zeroed, and ``d_y (batch, 1)``, the answer's ``p_y - 1``.
+
+    A float32 log-softmax gives every probability to about 1e-6 relative, except that an
+    answer's ``log p_y`` near 0 (a memorised pair) is all log-sum-exp rounding. So when
+    ``p_y > 1/2`` the loss and ``p_y - 1`` come from ``1 - p_y`` summed from the other answers'
+    probabilities (from ``log p_y`` otherwise, where nothing cancels). Overwrites nothing of
+    ``logits``.
+    """
+    log_probs = torch.log_softmax(logits, dim=1)  # (batch, order)
+    log_p_y = log_probs.gather(1, y[:, None])  # (batch, 1)
+    # The other answers' probabilities (the answer's column zeroed), in place, and their sum
+    # 1 - p_y: resolved however small, unlike 1 - exp(log_p_y).
+    others = log_probs.exp_().scatter_(1, y[:, None], 0.0)  # (batch, order)
+    rest = others.sum(1, keepdim=True)  # (batch, 1)
+    sure = log_p_y > LOG_HALF  # (batch, 1): p_y > 1/2, where 1 - p_y is the exact one
+    loss = torch.where(sure, -torch.log1p(-rest), -log_p_y)  # (batch, 1)
+    d_y = torch.where(sure, -rest, log_p_y.expm1())  # (batch, 1): p_y - 1
+    return loss, others, d_y
+
+
+class ResolvedCrossEntropy(torch.autograd.Function):
+    """Mean cross-entropy ``()`` (float64) of float32 ``logits (batch, order)`` against
+    ``y (batch,)``: :func:`resolved_losses` with a hand-written backward, for the CPU.
+
+    Same value and gradient as :func:`cross_entropy64` to about 1e-6 relative, at a fraction
+    of its cost: no float64 copy of the logits, no float64 ``exp``, and the gradient built in
+    place from the saved probabilities. No vmap rule: callers use cross_entropy64 under
+    torch.func transforms.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        loss, others, d_y = resolved_losses(logits, y)
+        ctx.save_for_backward(y, others, d_y)
+        return loss.double().mean()
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, None]:
+        y, others, d_y = ctx.saved_tensors
+        scale = grad.float() / len(y)  # d(mean)/d(per-pair loss), times the upstream gradient
+        # d(per-pair loss)/d(logits) = softmax − onehot(y); `others` is ours to overwrite.
+        return others.scatter_(1, y[:, None], d_y).mul_(scale), None
+
+
 class FoldedMLPLoss(torch.autograd.Function):
     """Mean cross-entropy of the folded one-hidden-layer MLP, with a hand-written backward.
 
@@ -127,13 +182,10 @@ class FoldedMLPLoss(torch.autograd.Function):
     ``W_U``'s gradient is computed as ``(dlogits^T @ hidden)^T`` (the faster GEMM layout).
 
     Resolved like :func:`cross_entropy64`, without its float64 passes over (batch, order)
-    (float64 ``exp`` is the slow part; ``benchmarks/README.md``): a float32 log-softmax gives
-    every probability to about 1e-6 relative, except that an answer's ``log p_y`` near 0 (a
-    memorised pair) is all log-sum-exp rounding. So when ``p_y > 1/2`` a pair's loss and its
-    answer's gradient ``p_y - 1`` come from ``1 - p_y`` summed from the other answers'
-    probabilities (from ``log p_y`` otherwise, where nothing cancels): every value equals
-    float64's to about 1e-6 relative, and the gradient over the answers sums to zero (tested
-    against a float64 reference at a loss of 1e-7).
+    (float64 ``exp`` is the slow part; ``benchmarks/README.md``): see
+    :func:`resolved_losses`. Every value equals float64's to about 1e-6 relative, and the
+    gradient over the answers sums to zero (tested against a float64 reference at a loss of
+    1e-7).
     """
 
     @staticmethod
@@ -149,15 +201,7 @@ class FoldedMLPLoss(torch.autograd.Function):
     ) -> torch.Tensor:
         pre_a, pre_b = fold_first_layer(W_E_a, W_E_b, W)  # (order, hidden) each
         hidden = pre_a.index_select(0, a).add_(pre_b.index_select(0, b)).relu_()  # (batch, hidden)
-        log_probs = torch.log_softmax(hidden @ W_U, dim=1)  # (batch, order)
-        log_p_y = log_probs.gather(1, y[:, None])  # (batch, 1)
-        # The other answers' probabilities (the answer's column zeroed), in place, and their sum
-        # 1 - p_y: resolved however small, unlike 1 - exp(log_p_y).
-        others = log_probs.exp_().scatter_(1, y[:, None], 0.0)  # (batch, order)
-        rest = others.sum(1, keepdim=True)  # (batch, 1)
-        sure = log_p_y > LOG_HALF  # (batch, 1): p_y > 1/2, where 1 - p_y is the exact one
-        loss = torch.where(sure, -torch.log1p(-rest), -log_p_y)  # (batch, 1)
-        d_y = torch.where(sure, -rest, log_p_y.expm1())  # (batch, 1): p_y - 1
+        loss, others, d_y = resolved_losses(hidden @ W_U, y)
         ctx.save_for_backward(W_E_a, W_E_b, W, W_U, a, b, y, hidden, others, d_y)
         return loss.double().mean()
 
@@ -217,24 +261,30 @@ class WeightedRowsMLP(torch.autograd.Function):
         index: torch.Tensor,
         readout: torch.Tensor,
     ) -> torch.Tensor:
-        d_mlp = readout.shape[0]
+        (d_mlp, order), width = readout.shape, table.shape[1]
+        # Rows padded to a multiple of 16 floats (64 bytes): the backward writes a matmul's
+        # output into the first d_mlp columns of a (batch, width) buffer, which BLAS does at
+        # the speed of a contiguous output only when its rows are so aligned.
+        table = F.pad(table, (0, -width % 16))  # (rows, padded width)
         summed = F.embedding_bag(index, table, per_sample_weights=weights, mode="sum")
         neurons = summed[:, :d_mlp].relu()  # (batch, d_mlp)
         ctx.save_for_backward(weights, table, index, readout, neurons)
-        return torch.addmm(summed[:, d_mlp:], neurons, readout)  # (batch, order)
+        ctx.width = width
+        return torch.addmm(summed[:, d_mlp : d_mlp + order], neurons, readout)  # (batch, order)
 
     @staticmethod
     @once_differentiable
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        weights, table, index, readout, neurons = ctx.saved_tensors
-        (batch, k), (rows, width), d_mlp = index.shape, table.shape, readout.shape[0]
+        weights, table, index, readout, neurons = ctx.saved_tensors  # table: padded
+        (batch, k), (rows, padded), (d_mlp, order) = index.shape, table.shape, readout.shape
         grad = grad.contiguous()  # (batch, order)
         d_readout = (grad.T @ neurons).T if ctx.needs_input_grad[3] else None
-        d_summed = grad.new_empty(batch, width)  # (batch, d_mlp + order)
+        d_summed = grad.new_empty(batch, padded)  # (batch, padded width)
         d_pre = d_summed[:, :d_mlp]  # a strided view: mm writes it in place
         torch.mm(grad, readout.T, out=d_pre)
         torch.ops.aten.threshold_backward.grad_input(d_pre, neurons, 0, grad_input=d_pre)
-        d_summed[:, d_mlp:] = grad
+        d_summed[:, d_mlp : d_mlp + order] = grad
+        d_summed[:, d_mlp + order :] = 0  # the padding: no garbage into the sums below
         flat = index.reshape(-1)  # (batch·k,): pair n's nonzeros at n·k … n·k + k-1
         d_weights = d_table = None
         if ctx.needs_input_grad[0]:
@@ -249,5 +299,5 @@ class WeightedRowsMLP(torch.autograd.Function):
             t_crow = torch.cat([counts.new_zeros(1), counts.cumsum(0)])  # (rows + 1,)
             t_col = order.div(k, rounding_mode="floor")  # (batch·k,): each nonzero's pair
             transposed = _csr(t_crow, t_col, weights.reshape(-1)[order], (rows, batch))
-            d_table = torch.sparse.mm(transposed, d_summed)  # (rows, d_mlp + order)
+            d_table = torch.sparse.mm(transposed, d_summed)[:, : ctx.width]  # (rows, width)
         return d_weights, d_table, None, d_readout

@@ -12,7 +12,7 @@ from torch import nn
 
 from grokscope import sizes
 from grokscope.hooks import HookedModule, HookPoint
-from grokscope.kernels import WeightedRowsMLP, take_rows, under_torch_func
+from grokscope.kernels import ResolvedCrossEntropy, WeightedRowsMLP, take_rows, under_torch_func
 from grokscope.models.weights import randn as _randn
 
 
@@ -157,12 +157,21 @@ class Transformer(HookedModule):
             resid = block(resid)  # (batch, 3, d_model)
         return self.hook_logits(self.unembed(resid[:, -1]))  # (batch, order)
 
+    def takes_tables(self, pairs: torch.Tensor) -> bool:
+        """Whether :meth:`fast_forward` and :meth:`fast_loss` take the table path: one layer,
+        on the CPU, outside torch.func transforms (its kernels are CPU kernels without vmap
+        rules: GPUs and the batched trainer take :meth:`neurons_and_logits`)."""
+        return len(self.blocks) == 1 and pairs.device.type == "cpu" and not under_torch_func()
+
     def fast_forward(self, pairs: torch.Tensor) -> torch.Tensor:
-        # The table path's backward is a CPU kernel without a vmap rule: GPUs, the batched
-        # trainer (vmap) and deeper models take neurons_and_logits.
-        if len(self.blocks) != 1 or pairs.device.type != "cpu" or under_torch_func():
+        if not self.takes_tables(pairs):
             return self.neurons_and_logits(pairs)[1]
         return self.table_logits(pairs)
+
+    def fast_loss(self, pairs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        if not self.takes_tables(pairs):
+            return super().fast_loss(pairs, targets)
+        return ResolvedCrossEntropy.apply(self.table_logits(pairs), targets)
 
     def table_logits(self, pairs: torch.Tensor) -> torch.Tensor:
         """Logits ``(batch, order)`` of a one-layer model, with the attention read as tables.
