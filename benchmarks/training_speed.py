@@ -44,8 +44,10 @@ FLOP count (for "GFLOP/s"): the matmul FLOPs of one ``fast_forward`` on the trai
 counted by ``torch.utils.flop_counter.FlopCounterMode`` (2·m·k·n per (m×k)·(k×n) product,
 einsums included via their bmm), times 3 for forward + backward (each matmul's backward is two
 matmuls of the same size; checked: FlopCounterMode over forward + backward gives 3.0×).
-Elementwise ops, softmax, gathers and AdamW are not counted. That is 408 MFLOP/epoch for the
-D_53 MLP and 3.45 GFLOP/epoch for the transformer. It is compared with the rate of a 2048³
+Elementwise ops, softmax, gathers, AdamW and the transformer's sparse products (its
+attention read as tables, ``kernels.WeightedRowsMLP``: about 0.13 GFLOP/epoch) are not
+counted. That is 408 MFLOP/epoch for the D_53 MLP and 1.57 GFLOP/epoch for the transformer
+(3.45 before the tables). It is compared with the rate of a 2048³
 float32 matmul measured in the same run (best of a few repetitions, before and after).
 
 Usage (from the project root, venv active; 1 to 3 min on a 2-core machine):

@@ -294,7 +294,10 @@ class WeightedRowsMLP(torch.autograd.Function):
             d_weights = torch.sparse.sampled_addmm(pattern, d_summed, table.T, beta=0)
             d_weights = d_weights.values().view(batch, k)
         if ctx.needs_input_grad[1]:
-            order = torch.argsort(flat, stable=True)  # (batch·k,): the nonzeros by table row
+            # The nonzeros by table row, sorted on the narrowest key that holds a row number:
+            # the CPU's radix sort makes one pass per key byte.
+            key = flat.to(torch.int16 if rows <= torch.iinfo(torch.int16).max else torch.int32)
+            order = torch.argsort(key, stable=True)  # (batch·k,)
             counts = torch.bincount(flat, minlength=rows)  # (rows,)
             t_crow = torch.cat([counts.new_zeros(1), counts.cumsum(0)])  # (rows + 1,)
             t_col = order.div(k, rounding_mode="floor")  # (batch·k,): each nonzero's pair
