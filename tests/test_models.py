@@ -525,15 +525,27 @@ class _FastForward(torch.nn.Module):
         return self.model.fast_forward(pairs)
 
 
+def test_transformer_table_rows_are_increasing_and_cover_the_table():
+    # WeightedRowsMLP's contract (its index rows are CSR columns): each pair's rows strictly
+    # increasing; over every pair, every row of the (2·heads·order + 1)-row table is read.
+    model = model_of("transformer", 7)
+    heads = model.blocks[0].attn.W_Q.shape[0]
+    rows = model.table_rows(pairs_of(small_group()), heads)
+    assert rows.shape == (49, 2 * heads + 1)
+    assert bool((rows.diff(dim=1) > 0).all())
+    assert set(rows.flatten().tolist()) == set(range(2 * heads * 7 + 1))
+
+
 @pytest.mark.parametrize("k", [1, 5])
 def test_weighted_rows_mlp_matches_its_dense_form(k):
     # The kernel on its own, against the same maths written densely (a one-hot matrix), with
-    # table rows repeated within a pair and rows no pair reads: values and the gradients of
-    # the weights, the table and the readout.
+    # rows read by many pairs and rows no pair reads: values and the gradients of the
+    # weights, the table and the readout. Each pair's rows increasing, without repeats (its
+    # contract: they are the columns of a CSR matrix).
     gen = torch.Generator().manual_seed(7)
     batch, rows, d_mlp, order = 50, 12, 16, 5
-    index = torch.randint(0, rows - 2, (batch, k), generator=gen)  # the last rows unread
-    index[0] = 3  # the same row k times
+    shuffled = torch.rand(batch, rows - 2, generator=gen).argsort(1)  # the last rows unread
+    index = shuffled[:, :k].sort(1).values  # (batch, k)
     leaves = [
         torch.randn(batch, k, generator=gen),  # weights
         torch.randn(rows, d_mlp + order, generator=gen),  # table

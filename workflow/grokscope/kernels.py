@@ -236,7 +236,9 @@ def _csr(
 class WeightedRowsMLP(torch.autograd.Function):
     """Logits ``(batch, order)`` of a ReLU layer read from weighted sums of table rows, for the
     CPU. Inputs: ``weights (batch, k)``, ``table (rows, d_mlp + order)``, ``index (batch, k)``
-    int64, ``readout (d_mlp, order)``.
+    int64, each pair's rows increasing and without repeats (they are the column indices of a
+    CSR matrix, which torch's sparse kernels assume and do not check), ``readout (d_mlp,
+    order)``.
 
     ``summed[n] = Σ_k weights[n, k] · table[index[n, k]]`` (a sparse ``(batch, rows)`` matrix
     with ``k`` nonzeros per row times the table), split into pre-activations (its first
@@ -297,10 +299,10 @@ class WeightedRowsMLP(torch.autograd.Function):
             # The nonzeros by table row, sorted on the narrowest key that holds a row number:
             # the CPU's radix sort makes one pass per key byte.
             key = flat.to(torch.int16 if rows <= torch.iinfo(torch.int16).max else torch.int32)
-            order = torch.argsort(key, stable=True)  # (batch·k,)
+            by_row = torch.argsort(key, stable=True)  # (batch·k,)
             counts = torch.bincount(flat, minlength=rows)  # (rows,)
             t_crow = torch.cat([counts.new_zeros(1), counts.cumsum(0)])  # (rows + 1,)
-            t_col = order.div(k, rounding_mode="floor")  # (batch·k,): each nonzero's pair
-            transposed = _csr(t_crow, t_col, weights.reshape(-1)[order], (rows, batch))
+            t_col = by_row.div(k, rounding_mode="floor")  # (batch·k,): each nonzero's pair
+            transposed = _csr(t_crow, t_col, weights.reshape(-1)[by_row], (rows, batch))
             d_table = torch.sparse.mm(transposed, d_summed)[:, : ctx.width]  # (rows, width)
         return d_weights, d_table, None, d_readout

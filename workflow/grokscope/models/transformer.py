@@ -212,19 +212,23 @@ class Transformer(HookedModule):
             [take_rows(scores_ab, a), take_rows(scores_ab, b + order), score_eq.expand(n, -1)],
             dim=1,
         )  # (batch, 3, head)
-        pattern = pair_scores.softmax(dim=1)[:, :2].flatten(1)  # (batch, 2·head): at a, at b
+        # Weights in the order of table_rows: (head 0, a), (head 0, b), (head 1, a), …, 1.
+        pattern = pair_scores.softmax(dim=1)[:, :2].transpose(1, 2).flatten(1)  # (batch, 2·head)
         weights = torch.cat([pattern, pattern.new_ones(n, 1)], dim=1)  # (batch, 2·head + 1)
-        # Row of (head h, position p, token t): h·2·order + p·order + t.
-        first = torch.arange(heads, device=pairs.device) * (2 * order)  # (head,)
-        index = torch.cat(
-            [
-                a[:, None] + first,
-                b[:, None] + (first + order),
-                torch.full((n, 1), len(table) - 1, device=pairs.device),
-            ],
-            dim=1,
-        )  # (batch, 2·head + 1)
+        index = self.table_rows(pairs, heads)  # (batch, 2·head + 1)
         return WeightedRowsMLP.apply(weights, table, index, mlp.W_out @ W_U)
+
+    def table_rows(self, pairs: torch.Tensor, heads: int) -> torch.Tensor:
+        """The rows ``(batch, 2·heads + 1)`` of :meth:`table_logits`' table that each pair
+        reads, increasing (a CSR matrix's columns must be): row ``h·2·order + p·order + t`` for
+        head ``h``, position ``p`` (0 for a, 1 for b) and token ``t``, so (h, a) < (h, b) <
+        (h + 1, a); the constant row, ``2·heads·order``, last."""
+        order = self.order
+        first = torch.arange(heads, device=pairs.device) * (2 * order)  # (head,)
+        a, b = pairs[:, :1], pairs[:, 1:2]  # (batch, 1) each
+        at_a_b = torch.stack([a + first, b + (first + order)], dim=2)  # (batch, head, 2)
+        constant = torch.full_like(a, 2 * heads * order)  # (batch, 1)
+        return torch.cat([at_a_b.flatten(1), constant], dim=1)
 
     def neurons_and_logits(self, pairs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Only what reaches the logits: the '=' position's query, MLP and unembedding.
