@@ -12,7 +12,8 @@ import torch.nn.functional as F
 
 from grokscope.data import all_pairs
 from grokscope.groups import make_group
-from grokscope.kernels import WeightedRowsMLP, cross_entropy64, take_rows
+from grokscope.kernels import WeightedRowsMLP, take_rows
+from grokscope.losses import cross_entropy64
 from grokscope.models import BilinearNet, OneLayerMLP, Transformer, build_model
 
 torch.set_num_threads(1)

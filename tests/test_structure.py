@@ -18,7 +18,8 @@ from grokscope.closure import PACKAGE_DIR, code_hash, step_closure
 from grokscope.models import MODELS
 
 STEPS = sorted(p.stem for p in (PACKAGE_DIR / "steps").glob("*.py") if p.stem != "__init__")
-TRAINING = {"train.py", "batched.py", "kernels.py", "models/__init__.py", "checkpoints.py"}
+TRAINING = {"train.py", "batched.py", "kernels.py", "losses.py", "checkpoints.py"}
+TRAINING |= {"models/__init__.py"}
 ANALYSES = {"fourier.py", "neurons.py", "logits.py", "cyclic.py", "ablations.py", "progress.py"}
 ANALYSES |= {"key_rules.py", "frequency_ablations.py", "over_training.py"}
 FIGURES = {p.relative_to(PACKAGE_DIR).as_posix() for p in (PACKAGE_DIR / "plots").glob("*.py")}

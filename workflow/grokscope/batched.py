@@ -5,7 +5,7 @@ initialisation). Each model's parameters are stacked along a new leading dimensi
 ``(K, *shape)``; the forward pass is ``torch.vmap`` of ``functional_call(model.fast_forward)``
 over ``(params, buffers, x, y)``; the loss is the sum over seeds of each seed's mean
 cross-entropy (log-softmax in float64, as a single run's:
-:func:`grokscope.kernels.cross_entropy64`), so seed k's gradient is exactly its single-run
+:func:`grokscope.losses.cross_entropy64`), so seed k's gradient is exactly its single-run
 gradient; and one AdamW over the stacked tensors equals K independent AdamWs (AdamW is
 elementwise). Hence the weights, metrics and files equal K runs of
 :func:`grokscope.train.train` up to float rounding (tested in ``tests/test_batched.py``).
@@ -33,7 +33,7 @@ from grokscope.checkpoints import save_checkpoint
 from grokscope.curves import METRIC_COLUMNS
 from grokscope.families import group_order
 from grokscope.hooks import HookedModule
-from grokscope.kernels import cross_entropy64
+from grokscope.losses import cross_entropy64
 from grokscope.metrics import loss_and_accuracy
 from grokscope.models import build_model
 from grokscope.schedule import checkpoint_epochs

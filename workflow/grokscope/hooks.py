@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-from grokscope.kernels import cross_entropy64
+from grokscope.losses import cross_entropy64
 
 # A forward hook sees the activation and its hook's name; returning a tensor replaces it.
 HookFn = Callable[[torch.Tensor, str], torch.Tensor | None]

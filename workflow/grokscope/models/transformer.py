@@ -12,7 +12,8 @@ from torch import nn
 
 from grokscope import sizes
 from grokscope.hooks import HookedModule, HookPoint
-from grokscope.kernels import ResolvedCrossEntropy, WeightedRowsMLP, take_rows, under_torch_func
+from grokscope.kernels import WeightedRowsMLP, take_rows, under_torch_func
+from grokscope.losses import ResolvedCrossEntropy
 from grokscope.models.weights import randn as _randn
 
 
