@@ -33,6 +33,13 @@ def under_torch_func() -> bool:
     return torch._C._are_functorch_transforms_active()
 
 
+def hand_written_applies(x: torch.Tensor) -> bool:
+    """Whether this module's hand-written kernels may run on ``x``: on the CPU (their
+    scatter-adds are not deterministic on GPUs) and outside torch.func transforms
+    (``autograd.Function.apply`` refuses them there; they have no vmap rules)."""
+    return x.device.type == "cpu" and not under_torch_func()
+
+
 def _embedding_rows(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     # F.embedding on a 2-D view: (rows, *rest), index (...) → (..., *rest). No view for 2-D
     # tables: under vmap, viewing the rows before the MLP's in-place add is slower.
@@ -77,7 +84,7 @@ def take_rows(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     and under vmap (the batched trainer), where vmap's own rule for ``F.embedding`` is faster
     than a vmapped autograd.Function.
     """
-    if table.device.type != "cpu" or under_torch_func():
+    if not hand_written_applies(table):
         return _embedding_rows(table, index)
     return _TakeRows.apply(table, index)
 

@@ -10,7 +10,7 @@ from torch import nn
 
 from grokscope import sizes
 from grokscope.hooks import HookedModule, HookPoint
-from grokscope.kernels import FoldedMLPLoss, fold_first_layer, take_rows, under_torch_func
+from grokscope.kernels import FoldedMLPLoss, fold_first_layer, hand_written_applies, take_rows
 from grokscope.models.weights import randn as _randn
 
 
@@ -115,7 +115,7 @@ class OneLayerMLP(HookedModule):
         # The fused loss uses index_add_ (atomic, so not deterministic, on GPUs) and does not
         # support torch.func transforms (autograd.Function.apply refuses it under any active
         # transform): GPUs and the batched trainer (vmap) take fast_forward's autograd path.
-        if self.W_U.device.type != "cpu" or under_torch_func():
+        if not hand_written_applies(self.W_U):
             return super().fast_loss(pairs, targets)
         return FoldedMLPLoss.apply(
             self.W_E_a, self.W_E_b, self.mlp.W, self.W_U, pairs[:, 0], pairs[:, 1], targets

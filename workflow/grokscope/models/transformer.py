@@ -12,7 +12,7 @@ from torch import nn
 
 from grokscope import sizes
 from grokscope.hooks import HookedModule, HookPoint
-from grokscope.kernels import WeightedRowsMLP, take_rows, under_torch_func
+from grokscope.kernels import WeightedRowsMLP, hand_written_applies, take_rows
 from grokscope.losses import ResolvedCrossEntropy
 from grokscope.models.weights import randn as _randn
 
@@ -162,7 +162,7 @@ class Transformer(HookedModule):
         """Whether :meth:`fast_forward` and :meth:`fast_loss` take the table path: one layer,
         on the CPU, outside torch.func transforms (its kernels are CPU kernels without vmap
         rules: GPUs and the batched trainer take :meth:`neurons_and_logits`)."""
-        return len(self.blocks) == 1 and pairs.device.type == "cpu" and not under_torch_func()
+        return len(self.blocks) == 1 and hand_written_applies(pairs)
 
     def fast_forward(self, pairs: torch.Tensor) -> torch.Tensor:
         if not self.takes_tables(pairs):
