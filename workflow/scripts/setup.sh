@@ -35,13 +35,21 @@ if ! "$python" -m venv --help >/dev/null 2>&1 || ! "$python" -c 'import ensurepi
 fi
 
 [ -x "$venv/bin/python" ] || { say "creating $venv"; "$python" -m venv "$venv"; }
-# --no-compile: byte-compiling every installed module (torch's and plotly's thousands) takes
-# longer than compiling, on first import, the few that a run imports.
+# pip byte-compiles each package on one core (--no-compile); compileall below does it all at
+# once on every core.
 pip=("$venv/bin/python" -m pip install --disable-pip-version-check -q --no-compile)
 say "installing $torch_req"
 "${pip[@]}" "$torch_req"
 say "installing grokscope$extras and its tools"
 "${pip[@]}" -e ".$extras"
+# Byte-compile the installed packages now, once. Python would compile a module on first
+# import and cache it, but not where PYTHONDONTWRITEBYTECODE is set (common in containers and
+# CI images): there every pipeline job and tool start would compile torch, pandas, Snakemake
+# and DVC from source again, which more than doubles what a small job costs.
+say "byte-compiling the installed packages"
+site="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
+"$venv/bin/python" -m compileall -q -j 0 "$site" >/dev/null ||
+  say "some installed modules did not byte-compile; they are compiled when imported"
 
 # kaleido >= 1 drives an installed Chrome/Chromium to render PNGs; it does not ship one.
 find_chrome() {
