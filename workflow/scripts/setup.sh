@@ -48,8 +48,9 @@ say "installing grokscope$extras and its tools"
 # and DVC from source again, which more than doubles what a small job costs.
 say "byte-compiling the installed packages"
 site="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
-"$venv/bin/python" -m compileall -q -j 0 "$site" >/dev/null ||
-  say "some installed modules did not byte-compile; they are compiled when imported"
+# A few files are for newer Pythons only (torch's tests) and fail to compile here; nothing
+# imports them, so the status is not checked.
+"$venv/bin/python" -m compileall -q -j 0 "$site" >/dev/null || true
 
 # kaleido >= 1 drives an installed Chrome/Chromium to render PNGs; it does not ship one.
 find_chrome() {
