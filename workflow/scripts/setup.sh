@@ -35,8 +35,8 @@ if ! "$python" -m venv --help >/dev/null 2>&1 || ! "$python" -c 'import ensurepi
 fi
 
 [ -x "$venv/bin/python" ] || { say "creating $venv"; "$python" -m venv "$venv"; }
-# pip byte-compiles each package on one core (--no-compile); compileall below does it all at
-# once on every core.
+# --no-compile: pip would byte-compile package by package on one core; compileall does it
+# below, once, on every core.
 pip=("$venv/bin/python" -m pip install --disable-pip-version-check -q --no-compile)
 say "installing $torch_req"
 "${pip[@]}" "$torch_req"
