@@ -9,14 +9,21 @@ Fourier heatmap, a slider figure) twice, in one run:
 - *one browser per figure*: one ``plotly.io.write_image`` call per figure: kaleido starts
   and stops Chromium for each.
 
-Prints PNGs per second both ways and their ratio. Usage (from the project root, venv active):
+Prints PNGs per second both ways and their ratio. Then, with ``--browsers``, the same N
+figures through one browser, as a figure job exports them, with Chromium's headless shell
+(what the figure jobs use when it is installed) and with the full browser: wall seconds and
+CPU seconds (this process and its reaped children: the browser's processes), best of the
+repeats, each way. Usage (from the project root, venv active):
 
-    python benchmarks/figure_browsers.py [--figures 12] [--repeats 1]
+    python benchmarks/figure_browsers.py [--figures 12] [--repeats 1] [--browsers]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -94,11 +101,45 @@ def browser_per_figure(figures: list[go.Figure], out: Path, style: dict) -> None
         )
 
 
+def cpu_seconds() -> float:
+    """CPU seconds of this process and of its children that have ended (the browsers)."""
+    own, kids = (
+        resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def compare_browsers(figures: list[go.Figure], out: Path, style: dict, repeats: int) -> None:
+    """One browser per job, with the headless shell and with the full Chromium, interleaved."""
+    browsers = {
+        "headless shell": shutil.which("chromium-headless-shell"),
+        "full": shutil.which("chromium"),
+    }
+    if not all(browsers.values()):
+        print(f"--browsers: needs both installed, found {browsers}")
+        return
+    best: dict[str, tuple[float, float]] = {}
+    for _ in range(repeats):
+        for name, path in browsers.items():
+            os.environ["BROWSER_PATH"] = path
+            wall, cpu = time.perf_counter(), cpu_seconds()
+            one_browser(figures, out, style)
+            took = (time.perf_counter() - wall, cpu_seconds() - cpu)
+            best[name] = min(best.get(name, took), took)
+    for name, (wall, cpu) in best.items():
+        print(f"{name:24s} {len(figures)} PNGs, one browser: {wall:6.2f} s wall, {cpu:6.2f} CPU-s")
+    shell, full = best["headless shell"], best["full"]
+    print(f"ratio (full / shell): {full[0] / shell[0]:.2f}x wall, {full[1] / shell[1]:.2f}x CPU")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--figures", type=int, default=12, help="PNGs per measurement")
     parser.add_argument("--repeats", type=int, default=1, help="measurements per variant (best)")
     parser.add_argument("--style", type=Path, default=Path("params/figures.yaml"))
+    parser.add_argument(
+        "--browsers", action="store_true", help="also: the headless shell against the full browser"
+    )
     args = parser.parse_args()
     style = yaml.safe_load(args.style.read_text())
     figures = sample_figures(args.figures, style)
@@ -115,8 +156,10 @@ def main() -> None:
                 best = min(best, time.perf_counter() - start)
             rates[name] = args.figures / best
             print(f"{name:24s} {args.figures} PNGs in {best:6.2f} s: {rates[name]:5.2f} PNGs/s")
-    ratio = rates["one browser per job"] / rates["one browser per figure"]
-    print(f"ratio (per job / per figure): {ratio:.1f}x")
+        ratio = rates["one browser per job"] / rates["one browser per figure"]
+        print(f"ratio (per job / per figure): {ratio:.1f}x")
+        if args.browsers:
+            compare_browsers(figures, Path(tmp), style, args.repeats)
 
 
 if __name__ == "__main__":

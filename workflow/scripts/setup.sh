@@ -52,23 +52,37 @@ site="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purel
 # imports them, so the status is not checked.
 "$venv/bin/python" -m compileall -q -j 0 "$site" >/dev/null || true
 
-# kaleido >= 1 drives an installed Chrome/Chromium to render PNGs; it does not ship one.
+# kaleido >= 1 drives an installed Chrome/Chromium to render PNGs; it does not ship one. The
+# figure jobs use Chromium's headless shell when it is installed (grokscope/plots/browser.py):
+# the same PNGs, started for much less. The tests also drive the full browser (chromium).
 find_chrome() {
   for c in "${BROWSER_PATH:-}" chromium chromium-browser google-chrome google-chrome-stable; do
     [ -n "$c" ] && command -v "$c" >/dev/null 2>&1 && { command -v "$c"; return 0; }
   done
   return 1
 }
-if ! find_chrome >/dev/null; then
+missing=()
+find_chrome >/dev/null || missing+=(chromium)
+[ -n "${BROWSER_PATH:-}" ] || command -v chromium-headless-shell >/dev/null 2>&1 ||
+  missing+=(chromium-headless-shell)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    say "no Chrome found: installing Debian's chromium (needed by kaleido for PNG figures)"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  else
+    say "installing Debian's ${missing[*]} with apt (kaleido's browser for PNG figures)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  elif ! find_chrome >/dev/null; then
     say "no Chrome/Chromium found and cannot apt-get install it (not root or no apt)."
-    say "PNG figures need one: install chromium (e.g. 'sudo apt-get install chromium'),"
-    say "or point BROWSER_PATH at an existing Chrome binary, then rerun this script."
+    say "PNG figures need one: install chromium and chromium-headless-shell (e.g. 'sudo"
+    say "apt-get install chromium chromium-headless-shell'), or point BROWSER_PATH at an"
+    say "existing Chrome binary, then rerun this script."
     exit 1
+  else
+    say "chromium-headless-shell is not installed (not root or no apt): figure jobs use the"
+    say "full browser, which starts slower; 'sudo apt-get install chromium-headless-shell'"
   fi
 fi
-say "browser for figures: $(find_chrome)"
+if [ -z "${BROWSER_PATH:-}" ] && command -v chromium-headless-shell >/dev/null 2>&1; then
+  say "browser for figures: $(command -v chromium-headless-shell)"
+else
+  say "browser for figures: $(find_chrome)"
+fi
 say "done; activate with: . $venv/bin/activate"

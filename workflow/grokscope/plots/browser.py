@@ -19,6 +19,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -38,6 +39,19 @@ PNG_ATTEMPTS = 2  # the first, and one retry with a fresh browser
 # default-suite build), and waiting longer only delays the retry, which costs one more start.
 FIRST_START_SHARE = 1 / 3
 CLOSE_AT_EXIT = 5.0  # seconds an unused early browser gets to start and to close as the step ends
+# Chromium's headless shell (Debian: chromium-headless-shell; set-up installs it) is Chromium
+# without its windowing: the same renderer, so the same PNGs byte for byte, and a much cheaper
+# start for a job that exports a handful (benchmarks/figure_browsers.py --browsers).
+HEADLESS_SHELL = "chromium-headless-shell"
+
+
+def browser_path() -> str | None:
+    """The browser to export PNGs with: none of ours if ``$BROWSER_PATH`` names one (kaleido
+    then starts that), else the headless shell when installed, else None: kaleido's own search
+    for a Chrome or Chromium."""
+    if os.environ.get("BROWSER_PATH"):
+        return None
+    return shutil.which(HEADLESS_SHELL)
 
 
 def png_timeout() -> float:
@@ -74,7 +88,8 @@ class Session:
     async def _open(self, timeout: float) -> None:
         import kaleido
 
-        self.browser = kaleido.Kaleido(timeout=timeout)  # kaleido's own limit on one render
+        # timeout: kaleido's own limit on one render
+        self.browser = kaleido.Kaleido(timeout=timeout, path=browser_path())
         await self.browser.open()
 
     def _submit(self, coro: Coroutine[Any, Any, Any]) -> concurrent.futures.Future:
