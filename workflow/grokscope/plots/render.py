@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from grokscope.errors import ArtifactError
 from grokscope.io import atomic_directory
@@ -60,8 +61,11 @@ def write_figures(figures: Figures, out_dir: Path, style: Style, plotly_js: Path
     }
     with atomic_directory(out_dir) as tmp, PngExport(out_dir) as export:
         for name, fig in figures.items():
-            fig = styled(fig, style)
+            spec = styled(fig, style).to_dict()  # validated once, here
             # The browser renders the PNG while this process writes the HTML and goes on.
-            export.submit({"fig": fig.to_dict(), "path": tmp / f"{name}.png", "opts": opts})
-            # A fixed div id keeps the HTML byte-identical across renders of the same data.
-            fig.write_html(tmp / f"{name}.html", include_plotlyjs=src, div_id=name)
+            export.submit({"fig": spec, "path": tmp / f"{name}.png", "opts": opts})
+            # The same dict for the page, not validated again. A fixed div id keeps the HTML
+            # byte-identical across renders of the same data.
+            pio.write_html(
+                spec, tmp / f"{name}.html", include_plotlyjs=src, div_id=name, validate=False
+            )
