@@ -38,7 +38,6 @@ PNG_ATTEMPTS = 2  # the first, and one retry with a fresh browser
 # headless Chromium now and then never opens its DevTools connection (seen twice in one
 # default-suite build), and waiting longer only delays the retry, which costs one more start.
 FIRST_START_SHARE = 1 / 3
-CLOSE_AT_EXIT = 5.0  # seconds an unused early browser gets to start and to close as the step ends
 # Chromium's headless shell (Debian: chromium-headless-shell; set-up installs it) is Chromium
 # without its windowing: the same renderer, so the same PNGs byte for byte, and a much cheaper
 # start for a job that exports a handful (benchmarks/figure_browsers.py --browsers).
@@ -74,6 +73,11 @@ class Session:
     """
 
     def __init__(self, timeout: float) -> None:
+        # How long a browser that is still starting when the step ends (unused, or the step
+        # failed) gets to finish starting, and then to close: as long as a first start may
+        # take. On a loaded machine a start can take several seconds, and one closed mid-start
+        # could stay running with no one left to close it.
+        self.start_limit = timeout * FIRST_START_SHARE
         self.browser: Any = None
         self.renders: list[concurrent.futures.Future] = []  # in the order submitted
         self._loop = asyncio.new_event_loop()
@@ -209,7 +213,7 @@ class PngExport:
 
 def _close_quietly(session: Session) -> None:
     try:
-        session.close(wait=CLOSE_AT_EXIT)
+        session.close(wait=session.start_limit)
     except Exception:  # noqa: BLE001 - ending anyway: end the browser for sure
         _kill(session.subprocess)
 
