@@ -52,7 +52,7 @@ def test_a_behaviour_change_reruns_under_either_tool_to_the_same_results(repo: P
 def test_run_cache_restores_leave_snakemake_nothing_to_do(repo: Path):
     analysis = repo / "params/analysis.yaml"
     restored = ""
-    for value in ("0.8", "0.85", "0.8", "0.85"):  # the second round restores from run-cache
+    for value in ("0.8", "0.85", "0.8"):  # the last restores 0.8's run from the run-cache
         set_value(analysis, "clean_threshold", value)
         restored += run("dvc repro", repo).stdout
     assert "is cached - skipping run, checking out outputs" in restored
