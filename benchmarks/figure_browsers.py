@@ -12,8 +12,8 @@ Fourier heatmap, a slider figure) twice, in one run:
 Prints PNGs per second both ways and their ratio. Then, with ``--browsers``, the same N
 figures through one browser, as a figure job exports them, with Chromium's headless shell
 (what the figure jobs use when it is installed) and with the full browser: wall seconds and
-CPU seconds (this process and its reaped children: the browser's processes), best of the
-repeats, each way. Usage (from the project root, venv active):
+CPU seconds of the whole machine (so run it on an otherwise idle one), best of the repeats,
+each way. Usage (from the project root, venv active):
 
     python benchmarks/figure_browsers.py [--figures 12] [--repeats 1] [--browsers]
 """
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import tempfile
 import time
@@ -102,11 +101,12 @@ def browser_per_figure(figures: list[go.Figure], out: Path, style: dict) -> None
 
 
 def cpu_seconds() -> float:
-    """CPU seconds of this process and of its children that have ended (the browsers)."""
-    own, kids = (
-        resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
-    )
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    """CPU seconds the whole machine has spent (Linux ``/proc/stat``: user, nice, system, irq,
+    softirq). Not this process's rusage: the browser's renderer and GPU processes are forked by
+    its zygote and never reaped by us, so they would go uncounted. Run on an idle machine."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq = (int(f) for f in fields[:7])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
 def compare_browsers(figures: list[go.Figure], out: Path, style: dict, repeats: int) -> None:
