@@ -92,8 +92,10 @@ class Session:
     async def _open(self, timeout: float) -> None:
         import kaleido
 
-        # timeout: kaleido's own limit on one render
-        self.browser = kaleido.Kaleido(timeout=timeout, path=browser_path())
+        # timeout: kaleido's own limit on one render. mathjax=False: kaleido's page would
+        # otherwise load MathJax from a CDN at every start; no figure has LaTeX, and a PNG
+        # must not depend on the network.
+        self.browser = kaleido.Kaleido(timeout=timeout, path=browser_path(), mathjax=False)
         await self.browser.open()
 
     def _submit(self, coro: Coroutine[Any, Any, Any]) -> concurrent.futures.Future:
