@@ -136,13 +136,21 @@ def add_slider(fig: go.Figure, steps: Sequence[SliderStep], prefix: str) -> go.F
     (and is what the PNG shows).
     """
     static = len(fig.data)
-    spans = []
+    spans, traces, rows, cols = [], [], [], []
     for i, step in enumerate(steps):
-        start = len(fig.data)
+        start = static + len(traces)
         for trace, row, col in step.traces:
             trace.visible = i == 0
-            fig.add_trace(trace, row=row, col=col)
-        spans.append((start, len(fig.data)))
+            traces.append(trace)
+            rows.append(row)
+            cols.append(col)
+        spans.append((start, static + len(traces)))
+    # All at once: plotly validates and copies the figure's data on each add. A figure has
+    # subplots (every trace placed) or none.
+    if all(row is None for row in rows):
+        fig.add_traces(traces)
+    else:
+        fig.add_traces(traces, rows=rows, cols=cols)
     total = len(fig.data)
     slider_steps = []
     for step, (start, end) in zip(steps, spans, strict=True):
