@@ -54,7 +54,7 @@ site="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purel
 
 # kaleido >= 1 drives an installed Chrome/Chromium to render PNGs; it does not ship one. The
 # figure jobs use Chromium's headless shell when it is installed (grokscope/plots/browser.py):
-# the same PNGs, started for much less. The tests also drive the full browser (chromium).
+# the same PNGs for less CPU. The tests also drive the full browser (chromium).
 find_chrome() {
   for c in "${BROWSER_PATH:-}" chromium chromium-browser google-chrome google-chrome-stable; do
     [ -n "$c" ] && command -v "$c" >/dev/null 2>&1 && { command -v "$c"; return 0; }
@@ -65,20 +65,21 @@ missing=()
 find_chrome >/dev/null || missing+=(chromium)
 [ -n "${BROWSER_PATH:-}" ] || command -v chromium-headless-shell >/dev/null 2>&1 ||
   missing+=(chromium-headless-shell)
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    say "installing Debian's ${missing[*]} with apt (kaleido's browser for PNG figures)"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-  elif ! find_chrome >/dev/null; then
-    say "no Chrome/Chromium found and cannot apt-get install it (not root or no apt)."
-    say "PNG figures need one: install chromium and chromium-headless-shell (e.g. 'sudo"
-    say "apt-get install chromium chromium-headless-shell'), or point BROWSER_PATH at an"
-    say "existing Chrome binary, then rerun this script."
+apt_install() {
+  [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || return 1
+  say "installing Debian's $* with apt (kaleido's browser for PNG figures)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+if [ ${#missing[@]} -gt 0 ] && ! apt_install "${missing[@]}"; then
+  if ! find_chrome >/dev/null; then
+    say "no Chrome/Chromium found and could not apt-get install it (not root, no apt, or it"
+    say "failed). PNG figures need one: install chromium and chromium-headless-shell (e.g."
+    say "'sudo apt-get install chromium chromium-headless-shell'), or point BROWSER_PATH at"
+    say "an existing Chrome binary, then rerun this script."
     exit 1
-  else
-    say "chromium-headless-shell is not installed (not root or no apt): figure jobs use the"
-    say "full browser, which starts slower; 'sudo apt-get install chromium-headless-shell'"
   fi
+  say "chromium-headless-shell is not installed (could not apt-get install it): figure jobs"
+  say "use the full browser, which costs more; 'sudo apt-get install chromium-headless-shell'"
 fi
 if [ -z "${BROWSER_PATH:-}" ] && command -v chromium-headless-shell >/dev/null 2>&1; then
   say "browser for figures: $(command -v chromium-headless-shell)"
