@@ -112,13 +112,18 @@ class Session:
     def close(self, wait: float | None = None) -> None:
         """Drop the renders still queued, let a browser that is still starting finish, close
         it and stop the loop; ``wait``: at most this long for each (a browser closed mid-start
-        could stay running, with no one left to close it)."""
+        could stay running, with no one left to close it). A close that takes longer ends the
+        browser's processes instead: by then every render has finished or been dropped, and
+        a close that hangs (seen once in a test run, on a loaded machine) must not fail a job
+        whose files are written."""
         for render in self.renders:
             render.cancel()
         try:
             concurrent.futures.wait([self.opened], timeout=wait)
             if self.browser is not None:
                 self._submit(self.browser.close()).result(wait)
+        except TimeoutError:
+            _kill(self.subprocess)
         finally:
             self._loop.call_soon_threadsafe(self._loop.stop)
 
@@ -210,7 +215,7 @@ class PngExport:
                 render.result()
         finally:
             watchdog.step("closing the browser")
-            self.session.close()
+            self.session.close(wait=self.session.start_limit)
 
 
 def _close_quietly(session: Session) -> None:
