@@ -21,17 +21,20 @@ torch_req="${GROKSCOPE_TORCH:-torch==2.13.0}"
 python="${PYTHON:-python3}"
 
 say() { printf '[setup] %s\n' "$*" >&2; }
+# apt_install WHY PACKAGE...: as root with apt, install them (status: whether that worked).
+apt_install() {
+  local why=$1; shift
+  [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || return 1
+  say "installing Debian's $* with apt ($why)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
 
 if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
   say "need Python >= 3.11 as '$python' (set PYTHON=...)"; exit 1
 fi
 if ! "$python" -m venv --help >/dev/null 2>&1 || ! "$python" -c 'import ensurepip' 2>/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    say "installing python3-venv with apt"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
-  else
-    say "the venv module is missing: install your distribution's python3-venv package"; exit 1
-  fi
+  apt_install "the venv module" python3-venv ||
+    { say "the venv module is missing: install your distribution's python3-venv package"; exit 1; }
 fi
 
 [ -x "$venv/bin/python" ] || { say "creating $venv"; "$python" -m venv "$venv"; }
@@ -65,12 +68,7 @@ missing=()
 find_chrome >/dev/null || missing+=(chromium)
 [ -n "${BROWSER_PATH:-}" ] || command -v chromium-headless-shell >/dev/null 2>&1 ||
   missing+=(chromium-headless-shell)
-apt_install() {
-  [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || return 1
-  say "installing Debian's $* with apt (kaleido's browser for PNG figures)"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-}
-if [ ${#missing[@]} -gt 0 ] && ! apt_install "${missing[@]}"; then
+if [ ${#missing[@]} -gt 0 ] && ! apt_install "kaleido's browser for PNG figures" "${missing[@]}"; then
   if ! find_chrome >/dev/null; then
     say "no Chrome/Chromium found and could not apt-get install it (not root, no apt, or it"
     say "failed). PNG figures need one: install chromium and chromium-headless-shell (e.g."
