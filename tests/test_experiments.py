@@ -87,9 +87,20 @@ def test_metrics_show_and_exp_show_are_narrow_and_hold_the_headline(tiny_build, 
 
 
 def wait_for_the_queue(repo: Path) -> None:
-    deadline = time.monotonic() + 3600  # a hang guard, not a speed goal
+    # Each `dvc queue status` costs a second or so of CPU: poll slowly (the two experiments
+    # take minutes).
+    deadline = time.monotonic() + 1800  # a hang guard, not a speed goal
     while re.search(r"\b(Queued|Running)\b", run("dvc queue status", repo).stdout):
         assert time.monotonic() < deadline, run("dvc queue status", repo).stdout
+        time.sleep(20)
+
+
+def stop_the_workers(repo: Path) -> None:
+    """Stop the queue's workers and wait until none is left (none outlives the fixture)."""
+    run("dvc queue stop", repo)
+    deadline = time.monotonic() + 120
+    while not re.search(r"\b0 active, 0 idle\b", status := run("dvc queue status", repo).stdout):
+        assert time.monotonic() < deadline, status
         time.sleep(5)
 
 
@@ -101,8 +112,14 @@ def queued(tiny_build, tmp_path_factory) -> Path:
     # The baseline the experiments change: the results recorded in a commit.
     run("git add dvc.lock pipelines && git commit -qm built", repo)
     run(f"dvc exp run --queue -S '{PARAMS}:train.lr={','.join(LRS)}'", repo)
-    run("dvc queue start -j 2", repo)
-    wait_for_the_queue(repo)
+    # The workers DVC starts are daemons that keep this command's stdout and stderr: to a
+    # file, so that the command returns when it has started them, not when the last worker
+    # exits (a worker other than DVC's first may idle on after the queue is empty).
+    run(f"dvc queue start -j 2 > {repo.parent / 'queue-start.log'} 2>&1", repo)
+    try:
+        wait_for_the_queue(repo)
+    finally:
+        stop_the_workers(repo)
     status = run("dvc queue status", repo).stdout
     if status.count("Success") != 2:
         names = re.findall(r"^\w+\s+(\S+)\s+.*\b(?:Failed|Success)\b", status, flags=re.M)
