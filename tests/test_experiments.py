@@ -13,6 +13,7 @@ import io
 import json
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -86,22 +87,16 @@ def test_metrics_show_and_exp_show_are_narrow_and_hold_the_headline(tiny_build, 
     assert {v["field"] for v in values} == {"test_loss", "restricted_loss", "excluded_loss"}
 
 
-def wait_for_the_queue(repo: Path) -> None:
-    # Each `dvc queue status` costs a second or so of CPU: poll slowly (the two experiments
-    # take minutes).
-    deadline = time.monotonic() + 1800  # a hang guard, not a speed goal
-    while re.search(r"\b(Queued|Running)\b", run("dvc queue status", repo).stdout):
-        assert time.monotonic() < deadline, run("dvc queue status", repo).stdout
-        time.sleep(20)
+def queue_status(repo: Path, until: Callable[[str], object], limit: float, every: float) -> str:
+    """`dvc queue status` every ``every`` seconds until ``until(status)``; that status.
 
-
-def stop_the_workers(repo: Path) -> None:
-    """Stop the queue's workers and wait until none is left (none outlives the fixture)."""
-    run("dvc queue stop", repo)
-    deadline = time.monotonic() + 120
-    while not re.search(r"\b0 active, 0 idle\b", status := run("dvc queue status", repo).stdout):
+    Each call costs a second or so of CPU, so poll no faster than needed. ``limit`` seconds is
+    a hang guard, not a speed goal: past it the test fails with the last status."""
+    deadline = time.monotonic() + limit
+    while not until(status := run("dvc queue status", repo).stdout):
         assert time.monotonic() < deadline, status
-        time.sleep(5)
+        time.sleep(every)
+    return status
 
 
 @pytest.fixture(scope="module")
@@ -116,11 +111,11 @@ def queued(tiny_build, tmp_path_factory) -> Path:
     # file, so that the command returns when it has started them, not when the last worker
     # exits (a worker other than DVC's first may idle on after the queue is empty).
     run(f"dvc queue start -j 2 > {repo.parent / 'queue-start.log'} 2>&1", repo)
-    try:
-        wait_for_the_queue(repo)
-    finally:
-        stop_the_workers(repo)
-    status = run("dvc queue status", repo).stdout
+    try:  # the two experiments take minutes
+        queue_status(repo, lambda s: not re.search(r"\b(Queued|Running)\b", s), 1800, every=20)
+    finally:  # no worker outlives the fixture
+        run("dvc queue stop", repo)
+        status = queue_status(repo, lambda s: re.search(r"\b0 active, 0 idle\b", s), 120, every=5)
     if status.count("Success") != 2:
         names = re.findall(r"^\w+\s+(\S+)\s+.*\b(?:Failed|Success)\b", status, flags=re.M)
         logs = "".join(run(f"dvc queue logs {n}", repo, check=False).stdout for n in names)
