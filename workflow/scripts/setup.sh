@@ -21,12 +21,15 @@ torch_req="${GROKSCOPE_TORCH:-torch==2.13.0}"
 python="${PYTHON:-python3}"
 
 say() { printf '[setup] %s\n' "$*" >&2; }
-# apt_install WHY PACKAGE...: as root with apt, install them (status: whether that worked).
+# apt_install WHY PACKAGE...: as root with apt, install them (status: whether that worked);
+# the package lists are updated once per run.
+apt_updated=
 apt_install() {
   local why=$1; shift
   [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || return 1
   say "installing Debian's $* with apt ($why)"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  [ -n "$apt_updated" ] || { apt-get update -qq && apt_updated=1; } || return 1
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
 if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
