@@ -12,18 +12,29 @@ import torch
 from grokscope.activations import activation_table, read_activation
 from grokscope.cyclic import by_c_and_a, fold, half_c_symmetry, neuron_phases
 from grokscope.data import all_pairs
-from grokscope.fourier import basis_norms, choose_key_irreps, embedding_shares, irrep_norms
+from grokscope.fourier import (
+    basis_norms,
+    centred,
+    choose_key_irreps,
+    embedding_shares,
+    irrep_norms,
+)
 from grokscope.groups import make_group
 from grokscope.io import ArtifactError, write_parquet
 from grokscope.logits import logit_fve
 from grokscope.neurons import (
     block_masks,
-    block_sums,
+    block_power,
     cluster_neurons,
     cluster_sizes,
     irrep_fractions,
 )
-from grokscope.representations import dihedral_rotation_rep, fourier_basis, product_directions
+from grokscope.representations import (
+    dihedral_rotation_rep,
+    fourier_basis,
+    product_directions,
+    project_2d,
+)
 
 
 def planted_cyclic_neurons(n: int, k: int, phases: list[float]) -> torch.Tensor:
@@ -47,18 +58,23 @@ def test_planted_cyclic_neurons_get_their_frequency(n, k):
     assert clusters["clean"].all()
 
 
-@pytest.mark.parametrize(("name", "n"), [("cyclic", 12), ("dihedral", 5), ("symmetric", 4)])
-def test_block_sums_are_the_sums_over_each_mask(name, n):
-    # irrep_fractions sums power over each irrep's block in one pass, which needs the blocks
-    # disjoint: the same as summing under each mask separately.
+@pytest.mark.parametrize(
+    ("name", "n"), [("cyclic", 12), ("cyclic", 13), ("dihedral", 5), ("symmetric", 4)]
+)
+def test_block_power_is_the_power_under_each_mask(name, n):
+    # block_power projects along b only onto each row's block partners; the definition is
+    # the full 2-D coefficients of the centred values, squared and summed under each block's
+    # mask (the blocks disjoint), and the total over every pair.
     fb = fourier_basis(make_group(name, n))
     masks = block_masks(fb)
     assert masks.sum(dim=0).max() == 1 and masks[1:].any(dim=(1, 2)).all()
     order = fb.group.order
-    values = torch.randn(order, order, 7, generator=torch.Generator().manual_seed(1)).double()
-    expected = torch.einsum("ijn,rij->rn", values, masks.double())
-    torch.testing.assert_close(block_sums(values, fb), expected, rtol=1e-12, atol=1e-12)
-    torch.testing.assert_close(block_sums(values[:, :, 0], fb), expected[:, 0])
+    values = torch.randn(order, order, 7, generator=torch.Generator().manual_seed(1)) + 2.0
+    power = project_2d(centred(values.double()), fb).pow(2)  # (order, order, 7)
+    in_block, total = block_power(values, fb)
+    torch.testing.assert_close(in_block, torch.einsum("ijn,rij->rn", power, masks.double()))
+    torch.testing.assert_close(total, power.sum(dim=(0, 1)))
+    assert in_block.dtype == total.dtype == torch.float64
 
 
 def test_noise_is_not_clean():

@@ -26,3 +26,9 @@ def split_losses(
     for split, mask in (("train", is_train), ("test", ~is_train)):
         out[f"{split}_loss"], out[f"{split}_acc"] = loss_and_accuracy(logits[mask], labels[mask])
     return out
+
+
+def split_loss(logits: torch.Tensor, labels: torch.Tensor, mask: torch.Tensor) -> float:
+    """Cross-entropy (float64) of the rows of ``logits (batch, order)`` where ``mask``: one
+    split's loss, when its accuracy and the other split are not needed."""
+    return F.cross_entropy(logits[mask].double(), labels[mask]).item()

@@ -11,17 +11,18 @@ reaches the threshold (0.85 in the literature).
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import torch
 
-from grokscope.fourier import centred
-from grokscope.representations import FourierBasis, project_2d
+from grokscope.representations import FourierBasis
 
 
 def block_masks(fb: FourierBasis) -> torch.Tensor:
-    """``(n_irreps, order, order)`` bool: basis pairs in each irrep's block (trivial included,
-    the constant-constant pair excluded). Row 0 (the trivial irrep) covers the linear terms
-    ``(const, i)`` and ``(i, const)`` only."""
+    """``(n_irreps, order, order)`` bool: basis pairs in each irrep's block (its rows and the
+    constant row, the constant-constant pair excluded). Entry 0, the trivial irrep's, is
+    empty: its one row is the constant, and the constant-constant pair is the mean."""
     trivial = fb.irrep_of == 0  # (order,)
     masks = []
     for irrep in fb.irreps:
@@ -32,26 +33,55 @@ def block_masks(fb: FourierBasis) -> torch.Tensor:
     return torch.stack(masks)
 
 
-def block_index(fb: FourierBasis) -> torch.Tensor:
-    """``(order²,)`` int64: the irrep whose block (:func:`block_masks`) holds each basis pair
-    ``(i, j)``, row-major; -1 for pairs in no block (two different non-trivial irreps, or the
-    constant-constant pair).
+def block_partners(fb: FourierBasis) -> torch.Tensor:
+    """``(order, width)`` int64: for each non-constant basis row ``i``, the rows ``j`` whose
+    pairs ``(i, j)`` are in the block of ``i``'s irrep (:func:`block_masks`): the constant row
+    (row 0) and the rows of ``i``'s irrep; padded with -1 to the widest block. Row 0's own
+    entry is all -1: its pairs ``(0, j)`` belong to ``j``'s irrep, not one block.
 
-    The blocks are disjoint: a pair with a row of a non-trivial irrep ``r`` can only be in
-    ``r``'s block, and a pair of a trivial row ``i`` and a non-trivial ``j`` only in ``j``'s.
-    So summing a quantity over each block is one pass over the pairs, not one per irrep.
+    The blocks are disjoint and cover every pair but ``(0, 0)`` and the pairs of two different
+    non-trivial irreps, so each block's pairs are ``{(i, j): i ≠ 0, j ∈ partners(i)} ∪ {(0, j):
+    j ∈ rows(irrep)}``.
     """
-    masks = block_masks(fb).reshape(len(fb.irreps), -1)  # (n_irreps, order²)
-    return masks.int().argmax(dim=0).masked_fill(~masks.any(dim=0), -1)
+    if not (fb.irrep_of[0] == 0 and (fb.irrep_of == 0).sum() == 1):
+        raise ValueError("the basis must start with the constant row, the trivial irrep's only")
+    width = 1 + max(int((fb.irrep_of == irrep.index).sum()) for irrep in fb.irreps[1:])
+    partners = torch.full((len(fb.irrep_of), width), -1, dtype=torch.int64)
+    for irrep in fb.irreps[1:]:
+        rows = (fb.irrep_of == irrep.index).nonzero()[:, 0]  # (d²,)
+        partners[rows, : 1 + len(rows)] = torch.cat([rows.new_zeros(1), rows])
+    return partners
 
 
-def block_sums(values: torch.Tensor, fb: FourierBasis) -> torch.Tensor:
-    """Sum of ``values`` ``(order, order, ...)`` over each irrep's block: ``(n_irreps, ...)``."""
-    index = block_index(fb).to(values.device)
-    keep = index >= 0
-    flat = values.reshape(len(index), *values.shape[2:])[keep]  # (pairs in a block, ...)
-    out = values.new_zeros(len(fb.irreps), *values.shape[2:])
-    return out.index_add_(0, index[keep], flat)
+def block_power(values: torch.Tensor, fb: FourierBasis) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each unit's centred 2-D Fourier power in each irrep's block, and its total.
+
+    ``values``: ``(order, order, units)`` over pairs ``(a, b)``. Returns ``(n_irreps, units)``
+    float64 (entry 0, the trivial irrep's block, holds no pairs: 0) and ``(units,)``. The same
+    as summing ``project_2d(centred(values), fb).pow(2)`` under each mask of
+    :func:`block_masks` (tested), without the full ``(order, order, units)`` coefficients:
+    the values are projected along ``a`` only (one ``(order × order)`` matmul), and along
+    ``b`` only onto each row's block partners (:func:`block_partners`: a few rows, not
+    ``order``). The total is the centred variance, over every pair (Parseval: the basis is
+    orthonormal).
+    """
+    order = fb.group.order
+    x = values.double().reshape(order, order, -1)  # (a, b, units)
+    basis = fb.basis64.to(x.device)  # (order, order)
+    y = (basis @ x.reshape(order, -1)).view(order, order, -1)  # (i, b, units): along a
+    # Centring: every non-constant row sums to 0 over the elements, so subtracting the mean
+    # over pairs changes only the constant row's projection, by sqrt(order) · mean.
+    y[0] -= math.sqrt(order) * x.mean(dim=(0, 1))
+    total = torch.linalg.vector_norm(y.reshape(order * order, -1), dim=0).square()  # (units,)
+    partners = block_partners(fb).to(x.device)  # (order, width)
+    # Rows of the basis to project along b onto, zero where a row has fewer partners.
+    onto = basis[partners.clamp(min=0)] * (partners >= 0)[..., None]  # (order, width, order)
+    power = torch.bmm(onto, y).square().sum(dim=1)  # (i, units): pairs (i, partners(i))
+    power[0] = 0  # row 0 pairs with every row; its pairs are added by the rows' irreps below
+    power += (basis @ y[0]).square()  # (j, units): pairs (0, j)
+    power[0] = 0  # (0, 0), the mean: in no block
+    out = power.new_zeros(len(fb.irreps), power.shape[1])
+    return out.index_add_(0, fb.irrep_of.to(x.device), power), total
 
 
 def irrep_fractions(values: torch.Tensor, fb: FourierBasis) -> torch.Tensor:
@@ -60,10 +90,8 @@ def irrep_fractions(values: torch.Tensor, fb: FourierBasis) -> torch.Tensor:
     ``values``: ``(order, order, units)`` over pairs ``(a, b)``. Units with no variance (dead
     neurons) get NaN.
     """
-    power = project_2d(centred(values.double()), fb).pow(2)  # (order, order, units)
-    total = power.sum(dim=(0, 1))  # (units,)
-    in_block = block_sums(power, fb).T  # (units, n_irreps)
-    fractions = in_block / total[:, None]
+    in_block, total = block_power(values, fb)  # (n_irreps, units), (units,)
+    fractions = in_block.T / total[:, None]
     fractions[total <= 1e-12 * total.max().clamp(min=1e-30)] = float("nan")
     return fractions
 
@@ -73,8 +101,7 @@ def variance_shares(values: torch.Tensor, fb: FourierBasis) -> torch.Tensor:
 
     Entry 0 (the trivial irrep's linear terms) is excluded from the total and set to NaN.
     """
-    power = project_2d(centred(values.double()), fb).pow(2).sum(dim=2)  # (order, order)
-    in_block = block_sums(power, fb)  # (n_irreps,)
+    in_block = block_power(values, fb)[0].sum(dim=1)  # (n_irreps,)
     shares = in_block / in_block[1:].sum()
     shares[0] = float("nan")
     return shares

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import pandas as pd
 import torch
+import torch.nn.functional as F
 
 from grokscope.ablations import (
     NeuronMap,
@@ -40,7 +41,7 @@ from grokscope.ablations import (
 from grokscope.curves import SHARE_PREFIX
 from grokscope.fourier import basis_norms, irrep_norms
 from grokscope.hooks import HookedModule
-from grokscope.metrics import loss_and_accuracy, split_losses
+from grokscope.metrics import split_loss, split_losses
 from grokscope.neurons import cluster_neurons, irrep_fractions
 from grokscope.representations import FourierBasis, Irrep
 
@@ -78,17 +79,17 @@ def logit_losses(
     directions = product_basis(fb, keys)  # (k, order²)
     restricted = logit_transform(logits, lambda v: restrict(v, directions))
     excluded = logit_transform(logits, lambda v: exclude(v, directions))
-    split = split_losses(restricted, labels, is_train)
+    per_pair = F.cross_entropy(restricted.double(), labels, reduction="none")  # (order²,)
     out = {
-        "restricted_loss": loss_and_accuracy(restricted, labels)[0],
-        "restricted_loss_train": split["train_loss"],
-        "restricted_loss_test": split["test_loss"],
-        "excluded_loss": split_losses(excluded, labels, is_train)["train_loss"],
+        "restricted_loss": per_pair.mean().item(),
+        "restricted_loss_train": per_pair[is_train].mean().item(),
+        "restricted_loss_test": per_pair[~is_train].mean().item(),
+        "excluded_loss": split_loss(excluded, labels, is_train),
     }
     for key in keys if len(keys) > 1 else []:
         alone = product_basis(fb, [key])
         without = logit_transform(logits, lambda v, d=alone: exclude(v, d))
-        out[f"excluded_loss {key.label}"] = split_losses(without, labels, is_train)["train_loss"]
+        out[f"excluded_loss {key.label}"] = split_loss(without, labels, is_train)
     return out
 
 
@@ -124,8 +125,8 @@ def measures(
     return {
         **split_losses(logits, labels, is_train),
         **logit_losses(logits, fb, keys, labels, is_train),
-        "neuron_restricted_loss": split_losses(neuron_restricted, labels, is_train)["test_loss"],
-        "neuron_excluded_loss": split_losses(neuron_excluded, labels, is_train)["train_loss"],
+        "neuron_restricted_loss": split_loss(neuron_restricted, labels, ~is_train),
+        "neuron_excluded_loss": split_loss(neuron_excluded, labels, is_train),
         "sum_squared_weights": float(
             sum(p.detach().double().pow(2).sum() for p in model.parameters())
         ),
