@@ -13,27 +13,19 @@ The built repo is shared with tests/test_report_browser.py.
 
 from __future__ import annotations
 
-import json
 import re
 import struct
 import zipfile
 from functools import partial
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
-import plotly.io as pio
 import pytest
 import yaml
-from plotly.subplots import make_subplots
 from repo_utils import ROOT, TINY, copy_repo, run, set_value, shared_build
 
 from grokscope import dvcfiles
 from grokscope.neurons import select_neurons
-from grokscope.plots.common import line_figure
-from grokscope.plots.heatmaps import heatmap_figure
-from grokscope.plots.render import styled, styled_spec
 
 slow = pytest.mark.slow
 
@@ -130,31 +122,6 @@ def test_selected_neurons_are_deterministic_first_clean_of_largest_clusters():
     # Clusters without clean neurons are filled in by fraction explained; dead ones last.
     assert select_neurons(clusters, sizes, 4) == [2, 1, 3, 5]
     assert select_neurons(clusters, sizes, 6) == [2, 1, 3, 5, 0, 4]
-
-
-@pytest.mark.parametrize(
-    "changes", [{}, {"template": "plotly_dark", "colorway": "D3", "font_size": 9, "width": 400}]
-)
-def test_styled_spec_is_the_styled_figures_dict(changes: dict):
-    # write_figures styles each figure's dict (styled_spec); the notebook API styles the
-    # figure itself (styled). Both must give the same figure, whatever it set before.
-    style = {**yaml.safe_load((ROOT / "params/figures.yaml").read_text()), **changes}
-    lines = line_figure(
-        [0, 1, 2], {"train": [1.0, 0.5, 0.1]}, title="loss", xaxis="epoch", yaxis="loss"
-    )
-    fonted = heatmap_figure(
-        np.arange(6.0).reshape(2, 3), title="z", xaxis="a", yaxis="b", style=style
-    ).update_layout(font_family="monospace", template="ggplot2", width=10)
-    grid = make_subplots(rows=1, cols=2).add_trace(go.Bar(x=[1, 2], y=[3, 4]), row=1, col=2)
-
-    def as_json(spec: dict) -> dict:
-        return json.loads(pio.to_json(spec, validate=False))
-
-    for fig in (lines, fonted, grid):
-        before = fig.to_dict()
-        expected = as_json(styled(go.Figure(fig), style).to_dict())
-        assert as_json(styled_spec(fig, style)) == expected
-        assert as_json(fig.to_dict()) == as_json(before)  # the figure itself unchanged
 
 
 def build_figures_repo(tiny_build: Path, repo: Path) -> None:

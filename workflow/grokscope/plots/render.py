@@ -11,10 +11,8 @@ temporary directory that replaces it only when complete).
 
 from __future__ import annotations
 
-import functools
 import os
 from pathlib import Path
-from typing import Any
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -36,29 +34,6 @@ def styled(fig: go.Figure, style: Style) -> go.Figure:
         font_size=style["font_size"],
         colorway=palette(style),
     )
-
-
-@functools.cache
-def _template(name: str) -> dict[str, Any]:
-    # Plotly's own template as a plain dict, once per process: assigning it to a figure
-    # validates and copies the whole template again, for every figure.
-    return pio.templates[name].to_plotly_json()
-
-
-def styled_spec(fig: go.Figure, style: Style) -> dict[str, Any]:
-    """``fig`` as a dict with the shared style applied: the same dict as
-    ``styled(fig, style).to_dict()`` (tested), with the template set as a plain dict instead
-    of a validated plotly object. ``fig`` is not changed."""
-    spec = fig.to_dict()
-    layout = spec.setdefault("layout", {})
-    layout.update(
-        template=_template(style["template"]),
-        width=style["width"],
-        height=style["height"],
-        colorway=palette(style),
-    )
-    layout["font"] = {**layout.get("font", {}), "size": style["font_size"]}
-    return spec
 
 
 def script_src(plotly_js: Path, out_dir: Path) -> str:
@@ -86,7 +61,7 @@ def write_figures(figures: Figures, out_dir: Path, style: Style, plotly_js: Path
     }
     with atomic_directory(out_dir) as tmp, PngExport(out_dir) as export:
         for name, fig in figures.items():
-            spec = styled_spec(fig, style)  # the figure validated as it was built
+            spec = styled(fig, style).to_dict()  # validated once, here
             # The browser renders the PNG while this process writes the HTML and goes on.
             export.submit({"fig": spec, "path": tmp / f"{name}.png", "opts": opts})
             # The same dict for the page, not validated again. A fixed div id keeps the HTML
