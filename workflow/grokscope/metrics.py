@@ -32,3 +32,9 @@ def split_loss(logits: torch.Tensor, labels: torch.Tensor, mask: torch.Tensor) -
     """Cross-entropy (float64) of the rows of ``logits (batch, order)`` where ``mask``: one
     split's loss, when its accuracy and the other split are not needed."""
     return F.cross_entropy(logits[mask].double(), labels[mask]).item()
+
+
+def pair_losses(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Each row's cross-entropy (float64) of ``logits (batch, order)``: ``(batch,)``, for
+    several splits' losses from one pass."""
+    return F.cross_entropy(logits.double(), labels, reduction="none")

@@ -73,15 +73,13 @@ def block_power(values: torch.Tensor, fb: FourierBasis) -> tuple[torch.Tensor, t
     # over pairs changes only the constant row's projection, by sqrt(order) · mean.
     y[0] -= math.sqrt(order) * x.mean(dim=(0, 1))
     total = torch.linalg.vector_norm(y.reshape(order * order, -1), dim=0).square()  # (units,)
-    partners = block_partners(fb).to(x.device)  # (order, width)
+    partners = block_partners(fb)[1:].to(x.device)  # (order - 1, width): rows i ≠ 0
     # Rows of the basis to project along b onto, zero where a row has fewer partners.
-    onto = basis[partners.clamp(min=0)] * (partners >= 0)[..., None]  # (order, width, order)
-    power = torch.bmm(onto, y).square().sum(dim=1)  # (i, units): pairs (i, partners(i))
-    power[0] = 0  # row 0 pairs with every row; its pairs are added by the rows' irreps below
-    power += (basis @ y[0]).square()  # (j, units): pairs (0, j)
-    power[0] = 0  # (0, 0), the mean: in no block
+    onto = basis[partners.clamp(min=0)] * (partners >= 0)[..., None]  # (order - 1, width, order)
+    power = torch.bmm(onto, y[1:]).square().sum(dim=1)  # (i ≠ 0, units): pairs (i, partners(i))
+    power += (basis[1:] @ y[0]).square()  # (j ≠ 0, units): pairs (0, j), in j's block
     out = power.new_zeros(len(fb.irreps), power.shape[1])
-    return out.index_add_(0, fb.irrep_of.to(x.device), power), total
+    return out.index_add_(0, fb.irrep_of[1:].to(x.device), power), total
 
 
 def irrep_fractions(values: torch.Tensor, fb: FourierBasis) -> torch.Tensor:

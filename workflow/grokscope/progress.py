@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import pandas as pd
 import torch
-import torch.nn.functional as F
 
 from grokscope.ablations import (
     NeuronMap,
@@ -41,7 +40,7 @@ from grokscope.ablations import (
 from grokscope.curves import SHARE_PREFIX
 from grokscope.fourier import basis_norms, irrep_norms
 from grokscope.hooks import HookedModule
-from grokscope.metrics import split_loss, split_losses
+from grokscope.metrics import pair_losses, split_loss, split_losses
 from grokscope.neurons import cluster_neurons, irrep_fractions
 from grokscope.representations import FourierBasis, Irrep
 
@@ -79,7 +78,7 @@ def logit_losses(
     directions = product_basis(fb, keys)  # (k, order²)
     restricted = logit_transform(logits, lambda v: restrict(v, directions))
     excluded = logit_transform(logits, lambda v: exclude(v, directions))
-    per_pair = F.cross_entropy(restricted.double(), labels, reduction="none")  # (order²,)
+    per_pair = pair_losses(restricted, labels)  # (order²,)
     out = {
         "restricted_loss": per_pair.mean().item(),
         "restricted_loss_train": per_pair[is_train].mean().item(),
