@@ -10,10 +10,10 @@ after another, in a scratch copy of ``workflow/``, ``params/`` and ``results/``:
 own files are not touched) and measures each job's CPU seconds, whole machine (``/proc/stat``:
 a figure job's browser processes are not reaped by the job, so its rusage would miss them;
 Snakemake's benchmark files sample a job about once a second and miss a short job's last
-second). Then, in the same run, the CPU seconds of a process that only imports what the
-rule's job imports (``grokscope.cli`` and ``grokscope.steps.<step>``) and, for figure rules,
-of one browser started, with kaleido's page and plotly.js, and closed, as a figure job does
-(:class:`grokscope.plots.browser.Session`); each the least of ``--rounds``. The start-up
+second). Then, in the same run and the same way, the CPU seconds of a process that only imports
+what the rule's job imports (``grokscope.cli`` and ``grokscope.steps.<step>``) and, for figure
+rules, of one browser started, with kaleido's page and plotly.js, and closed, as a figure job
+does (:class:`grokscope.plots.browser.Session`); each the least of ``--rounds``. The start-up
 share is (imports + browser) × jobs / job CPU. Run it on an otherwise idle machine; it takes
 about as long as the suite's job CPU seconds (a few minutes for the tiny suite).
 """
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -60,7 +59,8 @@ def machine_cpu(action: Callable[[], object], background: float) -> float:
 
 def job_cpu(scratch: Path, background: float) -> dict[str, list[float]]:
     """``{rule: [CPU seconds of each of its jobs]}``: every DVC stage's command replayed in
-    ``scratch``, one after another (inputs exist, so any order does)."""
+    ``scratch``, one after another (inputs exist, so any order does). A sweep's stage
+    (``<rule>-<sweep>``) runs its members' jobs through one Snakemake and counts as one job."""
     jobs: dict[str, list[float]] = defaultdict(list)
     for name, stage in dvcfiles.stages(scratch).items():
         run = partial(subprocess.run, stage["cmd"], shell=True, cwd=scratch, check=True)
@@ -73,22 +73,13 @@ def step_of(rule: str) -> str:
     return "train_batched" if rule.startswith("train_batched_") else rule
 
 
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def import_cpu(step: str, rounds: int) -> float:
-    """CPU seconds of a fresh interpreter importing what ``python -m grokscope <step>`` does
-    before it starts the step's work; the least of ``rounds``."""
-    env = {**os.environ, "PYTHONPATH": "workflow"}
+def import_cpu(step: str, rounds: int, background: float) -> float:
+    """Whole-machine CPU seconds of a fresh interpreter importing what ``python -m grokscope
+    <step>`` does before it starts the step's work; the least of ``rounds``."""
     code = f"import grokscope.cli, grokscope.steps.{step}"
-    best = float("inf")
-    for _ in range(rounds):
-        before = children_cpu()
-        subprocess.run([sys.executable, "-c", code], env=env, check=True)
-        best = min(best, children_cpu() - before)
-    return best
+    env = {**os.environ, "PYTHONPATH": "workflow"}
+    run = partial(subprocess.run, [sys.executable, "-c", code], env=env, check=True)
+    return min(machine_cpu(run, background) for _ in range(rounds))
 
 
 def browser_cpu(rounds: int, background: float) -> float:
@@ -124,7 +115,7 @@ def main() -> int:
     print(header + "\n" + "-" * len(header))
     total = startup = 0.0
     for rule, cpu in sorted(jobs.items()):
-        imports = import_cpu(step_of(rule), args.rounds)
+        imports = import_cpu(step_of(rule), args.rounds, background)
         start = browser if rule.startswith("figure_") else 0.0
         share = (imports + start) * len(cpu) / sum(cpu)
         total, startup = total + sum(cpu), startup + (imports + start) * len(cpu)
