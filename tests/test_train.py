@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -28,6 +29,7 @@ from grokscope.data import make_dataset
 from grokscope.groups import make_group
 from grokscope.io import ArtifactError, write_parquet
 from grokscope.models import build_model
+from grokscope.process import IdleCores
 from grokscope.schedule import checkpoint_epochs
 from grokscope.train import (
     TrainPaths,
@@ -493,3 +495,47 @@ def test_training_does_not_depend_on_the_thread_count(kind):
     finally:
         torch.set_num_threads(before)
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+
+
+def test_idle_cores_wait_for_the_machine_to_settle():
+    # grokscope.process.IdleCores on a planted timeline, an epoch every 0.1 s: another step
+    # runs until t = 2.2 but for a gap seen at the look at t = 1 (Snakemake between two
+    # jobs), none from then on until one starts at t = 9.5.
+    now = 0.0
+    looks, applied = [], []
+
+    def others() -> int:
+        looks.append(now)
+        return int((now < 2.2 and now != 1.0) or now >= 9.5)
+
+    idle = IdleCores(1, limit=2, clock=lambda: now, others=others, apply=applied.append)
+    threads = {}
+    for tenth in range(120):
+        now = tenth / 10
+        idle()
+        threads[tenth] = idle.current
+    assert looks == [float(second) for second in range(12)]  # once a second, not every epoch
+    assert applied == [2, 1]  # the gap at t = 1 raised nothing
+    # Free at the looks from t = 3 on: raised at t = 6, lowered at the first look after 9.5.
+    assert threads[59] == 1 and threads[60] == 2 and threads[99] == 2 and threads[100] == 1
+
+
+def test_idle_cores_see_running_steps_only():
+    # The machine scan behind IdleCores, on real processes stopped as soon as they start (so
+    # that they are still there when it looks): a `python -m grokscope` process is a step;
+    # one that only mentions grokscope in its arguments is not.
+    commands = {
+        "step": [sys.executable, "-m", "grokscope", "--help"],
+        "not a step": [sys.executable, "-c", "import time; time.sleep(60)", "-m", "grokscope"],
+    }
+    children = {}
+    try:
+        for name, command in commands.items():
+            children[name] = subprocess.Popen(command, env=_env(), stdout=subprocess.DEVNULL)
+            os.kill(children[name].pid, signal.SIGSTOP)
+        pids = IdleCores.step_pids()
+        assert children["step"].pid in pids and children["not a step"].pid not in pids
+    finally:
+        for child in children.values():
+            child.kill()
+            child.wait()

@@ -9,6 +9,8 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 # glibc's mallopt parameters (malloc.h).
@@ -29,38 +31,80 @@ class IdleCores:
 
     Snakemake schedules a training job as one thread (``threads: 1``) so that short jobs run
     beside it; once they are done, the training job, the critical path of a suite, would leave
-    the other cores idle. Called after every evaluation, this raises the torch threads to
-    every core this process may use (and Snakemake was given: ``GROKSCOPE_CORES``, which the
-    Snakefile sets to ``--cores``) while no other ``python -m grokscope`` step runs on the
-    machine, and lowers them back to the rule's ``threads`` when one starts. The training
-    step's results do not depend on the thread count (tested bit for bit), so this changes
-    only its speed.
+    the other cores idle. Called between epochs, this looks at the machine at most once every
+    :attr:`INTERVAL` seconds, raises the torch threads to every core this process may use (and
+    Snakemake was given: ``GROKSCOPE_CORES``, which the Snakefile sets to ``--cores``) once no
+    other ``python -m grokscope`` step has run for :attr:`SETTLE` seconds, and lowers them back
+    to the rule's ``threads`` as soon as one starts. The training step's results do not depend
+    on the thread count (tested bit for bit), so this changes only its speed.
+
+    Why the settling time and the frequent looks: between two of Snakemake's jobs there is a
+    moment with no other step. A training job that looked only at its evaluations once raised
+    its threads in such a moment (seen in a default-suite build) and ran its next hundred
+    epochs beside the next job far slower than on one thread: torch's threads wait on each
+    other when one of their cores is taken.
     """
 
-    def __init__(self, threads: int) -> None:
+    INTERVAL = 1.0  # seconds between looks at the machine (each reads every process's argv)
+    SETTLE = 3.0  # seconds without another step before the threads are raised
+
+    def __init__(
+        self,
+        threads: int,
+        limit: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        others: Callable[[], int] | None = None,
+        apply: Callable[[int], None] | None = None,
+    ) -> None:
+        """``threads``: the rule's; ``limit``: the most to raise them to (default: the cores
+        this process may use, at most ``GROKSCOPE_CORES``); ``clock``, ``others`` (how many
+        other steps run now) and ``apply`` (set the threads): the machine's, unless given."""
         self.base = self.current = threads
-        limit = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-        cores = os.environ.get("GROKSCOPE_CORES", "")
-        self.limit = min(limit, int(cores)) if cores.isdigit() and int(cores) > 0 else limit
+        self.limit = default_limit() if limit is None else limit
+        self.clock, self.apply = clock, set_threads if apply is None else apply
+        self.others = self.other_steps if others is None else others
+        self.next_look = clock()
+        self.free_since: float | None = None  # first look that saw no other step, since one
 
     @staticmethod
-    def other_steps() -> int:
-        """How many other ``python -m grokscope <step>`` processes run on this machine."""
-        count = 0
+    def step_pids() -> set[int]:
+        """The ``python -m grokscope <step>`` processes on this machine, this one included."""
+        pids = set()
         for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
             try:
                 argv = cmdline.read_bytes().split(b"\0")
             except OSError:  # ended meanwhile, or not ours to read
                 continue
-            if argv[1:3] == [b"-m", b"grokscope"] and int(cmdline.parent.name) != os.getpid():
-                count += 1
-        return count
+            if argv[1:3] == [b"-m", b"grokscope"]:
+                pids.add(int(cmdline.parent.name))
+        return pids
+
+    @classmethod
+    def other_steps(cls) -> int:
+        """How many other ``python -m grokscope`` processes run on this machine."""
+        return len(cls.step_pids() - {os.getpid()})
 
     def __call__(self) -> None:
-        want = self.base if self.other_steps() else max(self.base, self.limit)
+        now = self.clock()
+        if now < self.next_look:
+            return
+        self.next_look = now + self.INTERVAL
+        if self.others():
+            self.free_since, want = None, self.base
+        else:
+            self.free_since = now if self.free_since is None else self.free_since
+            settled = now - self.free_since >= self.SETTLE
+            want = max(self.base, self.limit) if settled else self.base
         if want != self.current:
-            set_threads(want)
+            self.apply(want)
             self.current = want
+
+
+def default_limit() -> int:
+    """The cores this process may use, at most ``GROKSCOPE_CORES`` when that is set."""
+    limit = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    cores = os.environ.get("GROKSCOPE_CORES", "")
+    return min(limit, int(cores)) if cores.isdigit() and int(cores) > 0 else limit
 
 
 def keep_freed_memory() -> bool:

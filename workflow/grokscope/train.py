@@ -145,7 +145,8 @@ def run_epochs(
     Epoch ``e`` takes one optimizer step on ``loss()`` (no host sync) and then, if ``e + 1``
     is a multiple of ``eval_every`` or in ``saves``, calls ``record(e + 1)``, which evaluates
     and checkpoints. ``postfix()`` is shown on the progress bar after each record, and
-    ``tune()`` (e.g. :class:`grokscope.process.IdleCores`) may adjust the process then.
+    ``tune()`` (e.g. :class:`grokscope.process.IdleCores`, which decides how often it looks)
+    may adjust the process after every epoch.
     """
     bar = tqdm(
         total=cfg["epochs"],
@@ -166,8 +167,8 @@ def run_epochs(
             record(done)
             if postfix is not None:
                 bar.set_postfix_str(postfix())
-            if tune is not None:
-                tune()
+        if tune is not None:
+            tune()
     bar.close()
 
 
@@ -210,7 +211,7 @@ def train(
         dataset: table with int columns ``a, b, c`` and ``split`` in {train, test}.
         paths: output locations; ``paths.resume`` holds the state to resume from.
         progress: show a progress bar (on stderr).
-        tune: called after every evaluation (:func:`run_epochs`).
+        tune: called after every epoch (:func:`run_epochs`).
 
     Returns:
         The final metrics dict (also written to ``paths.metrics_json``).
