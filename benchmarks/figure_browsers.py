@@ -13,9 +13,12 @@ Prints PNGs per second both ways and their ratio. Then, with ``--browsers``, the
 figures through one browser, as a figure job exports them, with Chromium's headless shell
 (what the figure jobs use when it is installed) and with the full browser: wall seconds and
 CPU seconds of the whole machine (so run it on an otherwise idle one), best of the repeats,
-each way. Usage (from the project root, venv active):
+each way. With ``--bundles``, the same through the browser session a figure job uses
+(:class:`grokscope.plots.browser.Session`: start, the N PNGs, close) loading plotly.js's
+cartesian bundle (what the figure jobs load when the set-up installed it) and its full bundle,
+interleaved. Usage (from the project root, venv active):
 
-    python benchmarks/figure_browsers.py [--figures 12] [--repeats 1] [--browsers]
+    python benchmarks/figure_browsers.py [--figures 12] [--repeats 1] [--browsers] [--bundles]
 """
 
 from __future__ import annotations
@@ -32,8 +35,10 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import yaml
 
+from grokscope.plots.browser import Session, png_timeout
 from grokscope.plots.common import SliderStep, add_slider, line_figure
 from grokscope.plots.heatmaps import Panel, heatmap_figure, heatmap_grid, heatmap_trace
+from grokscope.plots.plotlyjs import partial_plotly
 from grokscope.plots.render import styled
 
 
@@ -132,6 +137,37 @@ def compare_browsers(figures: list[go.Figure], out: Path, style: dict, repeats: 
     print(f"ratio (full / shell): {full[0] / shell[0]:.2f}x wall, {full[1] / shell[1]:.2f}x CPU")
 
 
+def compare_bundles(figures: list[go.Figure], out: Path, style: dict, repeats: int) -> None:
+    """One figure job's browser session loading the cartesian bundle and the full bundle."""
+    partial = partial_plotly()
+    if partial is None:
+        print("--bundles: needs plotly.js's cartesian bundle (workflow/scripts/setup.sh)")
+        return
+    opts = {"format": "png", "width": style["width"], "height": style["height"]}
+    specs = [
+        {"fig": styled(fig, style).to_dict(), "path": out / f"bundle_{i}.png", "opts": opts}
+        for i, fig in enumerate(figures)
+    ]
+    best: dict[str, tuple[float, float]] = {}
+    for _ in range(repeats):
+        for name, script in (("cartesian bundle", partial), ("full bundle", None)):
+            wall, cpu = time.perf_counter(), cpu_seconds()
+            session = Session(png_timeout(), script)
+            for spec in specs:
+                session.render_soon(spec)
+            for render in session.renders:
+                render.result()
+            session.close(wait=png_timeout())
+            took = (time.perf_counter() - wall, cpu_seconds() - cpu)
+            best[name] = min(best.get(name, took), took)
+    for name, (wall, cpu) in best.items():
+        print(f"{name:24s} {len(figures)} PNGs, one browser: {wall:6.2f} s wall, {cpu:6.2f} CPU-s")
+    small, full = best["cartesian bundle"], best["full bundle"]
+    print(
+        f"ratio (full / cartesian): {full[0] / small[0]:.2f}x wall, {full[1] / small[1]:.2f}x CPU"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--figures", type=int, default=12, help="PNGs per measurement")
@@ -139,6 +175,11 @@ def main() -> None:
     parser.add_argument("--style", type=Path, default=Path("params/figures.yaml"))
     parser.add_argument(
         "--browsers", action="store_true", help="also: the headless shell against the full browser"
+    )
+    parser.add_argument(
+        "--bundles",
+        action="store_true",
+        help="also: plotly.js's cartesian bundle against its full one",
     )
     args = parser.parse_args()
     style = yaml.safe_load(args.style.read_text())
@@ -160,6 +201,8 @@ def main() -> None:
         print(f"ratio (per job / per figure): {ratio:.1f}x")
         if args.browsers:
             compare_browsers(figures, Path(tmp), style, args.repeats)
+        if args.bundles:
+            compare_bundles(figures, Path(tmp), style, args.repeats)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ from figure_browsers import cpu_seconds
 
 from grokscope import dvcfiles
 from grokscope.plots.browser import Session, png_timeout
+from grokscope.plots.plotlyjs import partial_plotly
 
 SCRATCH_PARTS = ("workflow", "params", "results", "external", "pipelines", "dvc.yaml")
 
@@ -87,7 +88,7 @@ def browser_cpu(rounds: int, background: float) -> float:
     the least of ``rounds``."""
 
     def start_and_close() -> None:
-        session = Session(png_timeout())
+        session = Session(png_timeout(), partial_plotly())  # as a figure job starts it
         session.opened.result()
         session.close(wait=session.start_limit)
 

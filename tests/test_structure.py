@@ -67,6 +67,7 @@ def test_figure_steps_depend_on_no_training_code_and_only_their_own_plots():
             "plots/browser.py",
             "plots/common.py",
             "plots/heatmaps.py",
+            "plots/plotlyjs.py",
             "plots/render.py",
         }
         assert plots - shared == {f"plots/{job}.py"}, (step, plots)

@@ -58,6 +58,28 @@ site="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purel
 # imports them, so the status is not checked.
 "$venv/bin/python" -m compileall -q -j 0 "$site" >/dev/null || true
 
+# Each figure job's browser loads plotly.js to draw its PNGs; the cartesian bundle (every
+# trace type our figures use, grokscope/plots/browser.py) loads in much less time than plotly's
+# full bundle and draws the same PNGs. It comes from npm, in plotly's own plotly.js version;
+# without npm the figure jobs load the full bundle.
+bundle="$venv/share/grokscope/plotly-cartesian.min.js"
+plotly_js="$("$venv/bin/python" -c 'from plotly.offline import get_plotlyjs_version as v; print(v())')"
+if head -n 3 "$bundle" 2>/dev/null | grep -qE "plotly\.js .*v$plotly_js\$"; then
+  :
+elif command -v npm >/dev/null 2>&1; then
+  say "installing plotly.js's cartesian bundle $plotly_js for PNG export (npm)"
+  tmp="$(mktemp -d)"
+  if (cd "$tmp" && npm pack --silent "plotly.js-cartesian-dist-min@$plotly_js" >/dev/null 2>&1 &&
+      tar -xzf ./*.tgz package/plotly-cartesian.min.js); then
+    mkdir -p "$(dirname "$bundle")" && mv "$tmp/package/plotly-cartesian.min.js" "$bundle"
+  else
+    say "could not fetch it with npm: figure jobs load plotly.js's full bundle (the same PNGs)"
+  fi
+  rm -rf "$tmp"
+else
+  say "npm not found: figure jobs load plotly.js's full bundle (the same PNGs, more CPU)"
+fi
+
 # kaleido >= 1 drives an installed Chrome/Chromium to render PNGs; it does not ship one. The
 # figure jobs use Chromium's headless shell when it is installed (grokscope/plots/browser.py):
 # the same PNGs for less CPU. The tests also drive the full browser (chromium).

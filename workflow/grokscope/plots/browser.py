@@ -6,6 +6,9 @@ the step's process starts, so it comes up while the process imports its code and
 figures, and :class:`PngExport` has it render each PNG as soon as the job submits the
 figure, while the job writes the HTML and styles the next one.
 
+Each browser loads plotly.js: plotly.js's cartesian bundle where the set-up installed it, and
+the full bundle for a figure with a trace type it lacks (:mod:`grokscope.plots.plotlyjs`).
+
 A browser can hang (seen once: a PNG export waiting 24 minutes on an idle Chromium), so the
 export runs under a watchdog: each step (starting the browser, rendering one figure, closing
 it) gets :func:`png_timeout` seconds, after which the watchdog ends the browser, which makes
@@ -29,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from grokscope.errors import MachineError
+from grokscope.plots.plotlyjs import drawable, partial_plotly
 
 # Seconds one step of a PNG export may take; the environment variable overrides it.
 PNG_TIMEOUT_VAR, PNG_TIMEOUT = "GROKSCOPE_PNG_TIMEOUT", 60.0
@@ -72,7 +76,8 @@ class Session:
     :attr:`subprocess` when a call outlives its deadline.
     """
 
-    def __init__(self, timeout: float) -> None:
+    def __init__(self, timeout: float, plotly_js: Path | None) -> None:
+        self.plotly_js = plotly_js  # the partial bundle, or None for plotly's full one
         # How long a browser that is still starting when the step ends (unused, or the step
         # failed) gets to finish starting, and then to close: as long as a first start may
         # take. On a loaded machine a start can take several seconds, and one closed mid-start
@@ -94,8 +99,11 @@ class Session:
 
         # timeout: kaleido's own limit on one render. mathjax=False: kaleido's page would
         # otherwise load MathJax from a CDN at every start; no figure has LaTeX, and a PNG
-        # must not depend on the network.
-        self.browser = kaleido.Kaleido(timeout=timeout, path=browser_path(), mathjax=False)
+        # must not depend on the network. plotlyjs: None loads plotly's own full bundle.
+        script = None if self.plotly_js is None else (self.plotly_js.as_uri(), "utf-8")
+        self.browser = kaleido.Kaleido(
+            timeout=timeout, path=browser_path(), mathjax=False, plotlyjs=script
+        )
         await self.browser.open()
 
     def _submit(self, coro: Coroutine[Any, Any, Any]) -> concurrent.futures.Future:
@@ -141,7 +149,7 @@ def early_browser() -> Iterator[None]:
     removed, or the removal fails with a traceback after the step's one-line message.
     """
     global _early
-    _early = Session(png_timeout())
+    _early = Session(png_timeout(), partial_plotly())
     try:
         yield
     finally:
@@ -154,14 +162,14 @@ def _session(timeout: float) -> Session:
     """The early browser if one was started and not yet used, else a new one."""
     global _early
     session, _early = _early, None
-    return session if session is not None else Session(timeout)
+    return session if session is not None else Session(timeout, partial_plotly())
 
 
 class PngExport:
     """The PNG exports of one figure job, through one browser that renders each as soon as it
-    is submitted, while the job goes on (writing HTML, styling the next figure).
-
-    Used as a context manager: on leaving the block it waits for every export, under the
+    is submitted, while the job goes on (writing HTML, styling the next figure); from the first
+    figure the cartesian plotly.js cannot draw on, all of them through a browser with the full
+    one. Used as a context manager: on leaving the block it waits for every export, under the
     watchdog; a failed attempt is retried once, all exports with a fresh browser, and a second
     failure is a :class:`MachineError` naming ``out_dir``. Leaving the block by an exception
     ends the browser without waiting.
@@ -175,7 +183,11 @@ class PngExport:
     def submit(self, spec: dict[str, Any]) -> None:
         """One export: kaleido's figure spec (``fig`` as a dict, ``path``, ``opts``)."""
         self.specs.append(spec)
-        self.session.render_soon(spec)
+        if not drawable(spec["fig"], self.session.plotly_js):
+            _close_quietly(self.session)
+            self.session = Session(self.timeout, plotly_js=None)
+        for todo in self.specs if not self.session.renders else [spec]:  # all, if new
+            self.session.render_soon(todo)
 
     def __enter__(self) -> PngExport:
         return self
@@ -189,7 +201,7 @@ class PngExport:
             try:
                 with watchdog:
                     if attempt > 1:
-                        self.session = Session(self.timeout)
+                        self.session = Session(self.timeout, self.session.plotly_js)
                         for spec in self.specs:
                             self.session.render_soon(spec)
                     self._wait(watchdog, first=attempt == 1)
