@@ -58,10 +58,10 @@ site="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purel
 # imports them, so the status is not checked.
 "$venv/bin/python" -m compileall -q -j 0 "$site" >/dev/null || true
 
-# Each figure job's browser loads plotly.js to draw its PNGs; the cartesian bundle (every
-# trace type our figures use, grokscope/plots/browser.py) loads in much less time than plotly's
-# full bundle and draws the same PNGs. It comes from npm, in plotly's own plotly.js version;
-# without npm the figure jobs load the full bundle.
+# Each figure job's browser loads plotly.js to draw its PNGs. plotly.js's cartesian bundle
+# (every trace type our figures use but the table: grokscope/plots/plotlyjs.py) loads for less
+# CPU than plotly's full bundle and draws the same PNGs. It comes from npm, in plotly's own
+# plotly.js version; without npm the figure jobs load the full bundle.
 bundle="$venv/share/grokscope/plotly-cartesian.min.js"
 plotly_js="$("$venv/bin/python" -c 'from plotly.offline import get_plotlyjs_version as v; print(v())')"
 if head -n 3 "$bundle" 2>/dev/null | grep -qE "plotly\.js .*v$plotly_js\$"; then
