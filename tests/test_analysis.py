@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -189,7 +190,7 @@ def test_activation_parquet_is_readable_by_pandas_and_duckdb(tmp_path):
     meta = {"hook": "blocks.0.attn.hook_z", "unit_shape": [3, 4], "epoch": 7}
     write_parquet(path, activation_table(all_pairs(group).numpy(), values.numpy()), meta)
     back, meta_back = read_activation(path)
-    assert torch.equal(torch.from_numpy(back), values)  # float32 round-trips exactly
+    assert np.array_equal(back, values.numpy())  # float32 round-trips exactly
     assert meta_back == meta
     df = pd.read_parquet(path)
     assert list(df.columns[:4]) == ["a", "b", "c", "0_0"] and len(df) == 100
