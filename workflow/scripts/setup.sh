@@ -62,9 +62,10 @@ site="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purel
 # (every trace type our figures use but the table: grokscope/plots/plotlyjs.py) loads for less
 # CPU than plotly's full bundle and draws the same PNGs. It comes from npm, in plotly's own
 # plotly.js version; without npm the figure jobs load the full bundle.
-bundle="$venv/share/grokscope/plotly-cartesian.min.js"
+# Where it goes, and whether the one there will be used, are grokscope's (plotlyjs.py) to say.
+bundle="$("$venv/bin/python" -c 'from grokscope.plots.plotlyjs import PARTIAL_PLOTLY; print(PARTIAL_PLOTLY)')"
 plotly_js="$("$venv/bin/python" -c 'from plotly.offline import get_plotlyjs_version as v; print(v())')"
-if head -n 3 "$bundle" 2>/dev/null | grep -qE "plotly\.js .*v$plotly_js\$"; then
+if "$venv/bin/python" -c 'from grokscope.plots.plotlyjs import partial_plotly as p; raise SystemExit(p() is None)'; then
   :
 elif command -v npm >/dev/null 2>&1; then
   say "installing plotly.js's cartesian bundle $plotly_js for PNG export (npm)"
